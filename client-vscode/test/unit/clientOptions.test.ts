@@ -1,0 +1,66 @@
+// Unit tests of the plain-data parts of the client: protocol shapes, status bar looks, panel HTML.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import {
+  DOCUMENT_SELECTOR,
+  configurationChangeParams,
+  explainArguments,
+  explainMarkdown,
+  initializationOptions,
+  parseStatusParams,
+} from '../../src/clientOptions';
+import { DEFAULT_SETTINGS } from '../../src/settings';
+import { statusLook } from '../../src/statusText';
+import { escapeHtml, explainPageHtml } from '../../src/explainHtml';
+
+test('documents on disk and unsaved ones are sent to the server', () => {
+  assert.deepEqual(DOCUMENT_SELECTOR, [{ scheme: 'file' }, { scheme: 'untitled' }]);
+});
+
+test('initializationOptions and didChangeConfiguration carry the nested settings', () => {
+  assert.deepEqual(initializationOptions(DEFAULT_SETTINGS), DEFAULT_SETTINGS);
+  assert.deepEqual(configurationChangeParams(DEFAULT_SETTINGS), { settings: { infill: DEFAULT_SETTINGS } });
+});
+
+test('explain arguments: one object with uri and range', () => {
+  const range = { start: { line: 1, character: 0 }, end: { line: 3, character: 4 } };
+  assert.deepEqual(explainArguments('file:///w/a.py', range), [{ uri: 'file:///w/a.py', range }]);
+  assert.deepEqual(explainArguments('file:///w/a.py', range, 'tok-1'), [{ uri: 'file:///w/a.py', range, workDoneToken: 'tok-1' }]);
+});
+
+test('explain result: {markdown} or a bare string', () => {
+  assert.equal(explainMarkdown({ markdown: '**hi**' }), '**hi**');
+  assert.equal(explainMarkdown('text'), 'text');
+  assert.equal(explainMarkdown(null), undefined);
+  assert.equal(explainMarkdown({ text: 'x' }), undefined);
+});
+
+test('infill/status params are checked', () => {
+  assert.deepEqual(parseStatusParams({ state: 'loading', message: 'loading model' }), { state: 'loading', message: 'loading model' });
+  assert.deepEqual(parseStatusParams({ state: 'ready' }), { state: 'ready', message: '' });
+  assert.equal(parseStatusParams({ state: 'bogus', message: 'x' }), undefined);
+  assert.equal(parseStatusParams(null), undefined);
+});
+
+test('status looks: error states are marked, long messages go to the tooltip', () => {
+  const error = statusLook('error', 'model not found: /m.gguf');
+  assert.equal(error.isError, true);
+  assert.equal(error.text, '$(error) Infill model not found: /m.gguf');
+  assert.match(error.label, /^Infill: error — model not found/);
+  const ready = statusLook('ready', 'model loaded');
+  assert.equal(ready.text, '$(check) Infill');
+  assert.equal(ready.isError, false);
+  const long = statusLook('indexing', 'indexing 1234 of 5678 files in /a/very/long/workspace/path');
+  assert.equal(long.text, '$(sync~spin) Infill indexing');
+  assert.match(long.tooltip, /1234 of 5678/);
+});
+
+test('panel HTML escapes text and allows only its own script', () => {
+  assert.equal(escapeHtml(`<b>&"'`), '&lt;b&gt;&amp;&quot;&#39;');
+  const html = explainPageHtml({ state: 'error', title: 'a.py <1>', error: '<script>alert(1)</script>' }, 'NONCE', 'vscode-webview:');
+  assert.ok(!html.includes('<script>alert'));
+  assert.ok(html.includes("script-src 'nonce-NONCE'"));
+  assert.ok(html.includes('data-state="error"'));
+  const running = explainPageHtml({ state: 'running', title: 't' }, 'N', 'x');
+  assert.ok(running.includes('id="cancel"'));
+});

@@ -1,0 +1,151 @@
+"""The `infill` command line.
+
+  infill serve [--tcp HOST:PORT]        the language server (stdio by default)
+  infill complete FILE:LINE:COL         print the completion at a cursor (1-based line and column)
+  infill index PATH                     index a folder and print what was found
+  infill bench latency|index|...        run a benchmark from bench/
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import runpy
+import sys
+from pathlib import Path
+
+from .config import parse_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def setup_logging(level: str) -> None:
+    # Never stdout: in stdio mode it is the protocol channel.
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+_CURSOR = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+)$")
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    from .completion.service import CompletionRequest, CompletionService
+    from .documents import DocumentError, read_source_file
+    from .engine.base import EngineError
+    from .engine.host import EngineHost
+    from .engine.worker import ModelWorker
+    from .text import cursor_from_lsp, codepoint_to_utf16_column, line_text_at
+
+    match = _CURSOR.match(args.cursor)
+    if not match:
+        print("infill complete: expected FILE:LINE:COL (1-based), e.g. app.py:12:5", file=sys.stderr)
+        return 2
+    path = Path(match["file"])
+    try:
+        text = read_source_file(path)
+    except DocumentError as exc:
+        print(f"infill complete: {exc}", file=sys.stderr)
+        return 1
+    line, column = int(match["line"]) - 1, int(match["col"]) - 1
+    line_text = line_text_at(text, line)
+    cursor = cursor_from_lsp(text, line, codepoint_to_utf16_column(line_text or "", column)) if line_text is not None else None
+    if cursor is None:
+        print(f"infill complete: {path} has no line {line + 1}", file=sys.stderr)
+        return 1
+
+    raw = {"model": {"path": args.model}, "completion": {"maxTokens": args.max_tokens}}
+    if args.n_gpu_layers is not None:
+        raw["model"]["nGpuLayers"] = args.n_gpu_layers
+    settings, errors = parse_settings(raw)
+    for error in errors:
+        print(f"infill complete: {error}", file=sys.stderr)
+    worker = ModelWorker()
+    host = EngineHost(worker)
+    try:
+        host.load_blocking(settings)
+    except EngineError as exc:
+        print(f"infill complete: {exc}", file=sys.stderr)
+        return 1
+    service = CompletionService(host, lambda: settings)
+    outcome = asyncio.run(service.complete(CompletionRequest(path.resolve().as_uri(), text, cursor)))
+    worker.shutdown()
+    if args.json:
+        print(json.dumps({"completion": outcome.text, **outcome.timings()}))
+    else:
+        sys.stdout.write(outcome.text + "\n")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .index.command import run_index_command
+
+    return run_index_command(args.path, args.db)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    script = REPO_ROOT / "bench" / f"{args.name}.py"
+    if not script.exists():
+        names = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
+        print(f"infill bench: no benchmark {args.name!r}; have: {', '.join(names)}", file=sys.stderr)
+        return 2
+    sys.argv = [str(script), *args.rest]
+    runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infill", description="Infill: local code completion language server")
+    parser.add_argument("--log-level", default=os.environ.get("INFILL_LOG_LEVEL", "WARNING"))
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the language server")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
+    serve.set_defaults(func=cmd_serve)
+
+    complete = commands.add_parser("complete", help="print the completion at FILE:LINE:COL")
+    complete.add_argument("cursor", metavar="FILE:LINE:COL")
+    complete.add_argument("--model", help="GGUF model file (default: the embedded model)")
+    complete.add_argument("--max-tokens", type=int, default=64)
+    complete.add_argument("--n-gpu-layers", type=int)
+    complete.add_argument("--json", action="store_true", help="print the completion and its timings as JSON")
+    complete.set_defaults(func=cmd_complete)
+
+    index = commands.add_parser("index", help="index a folder and print counts")
+    index.add_argument("path")
+    index.add_argument("--db", help="database file (default: the user cache directory)")
+    index.set_defaults(func=cmd_index)
+
+    bench = commands.add_parser("bench", help="run a benchmark from bench/")
+    bench.add_argument("name")
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+    if args.command is None:
+        return cmd_serve(argparse.Namespace(tcp=None))
+    return args.func(args)

@@ -1,0 +1,1 @@
+"""Model engines: the Engine protocol, the llama.cpp (GGUF) engine, FIM prompt templates."""

@@ -1,0 +1,115 @@
+"""Owns the engine's life: load it on the model thread, report its state.
+
+The rest of the server asks the host for the engine and learns from its state
+why there is none (loading, disabled, or an error with a message for the user).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..config import Settings
+from .base import Engine, EngineError
+from .fim import FimTokens, resolve_fim_tokens
+from .worker import ModelWorker, StopFlag, Superseded
+
+log = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+# The model Infill uses when none is configured; see models/MODEL_CARD.md.
+EMBEDDED_MODEL = MODELS_DIR / "infill-tiny-code.gguf"
+
+
+def default_model_path() -> Path:
+    return EMBEDDED_MODEL
+
+
+@dataclass
+class EngineState:
+    state: str  # "idle", "loading", "ready", "error", "disabled"
+    message: str = ""
+
+
+class EngineHost:
+    def __init__(self, worker: ModelWorker, on_state: Callable[[EngineState], None] | None = None) -> None:
+        self.worker = worker
+        self.engine: Engine | None = None
+        self.fim: FimTokens | None = None
+        self.state = EngineState("idle")
+        self._on_state = on_state or (lambda state: None)
+        self._loaded_key: tuple | None = None
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        self.state = EngineState(state, message)
+        self._on_state(self.state)
+
+    def model_path(self, settings: Settings) -> str:
+        return settings.model.path or str(default_model_path())
+
+    def _key(self, settings: Settings) -> tuple:
+        m, e = settings.model, settings.engine
+        return (e.kind, e.url, e.model, e.api_key_env, self.model_path(settings),
+                m.n_ctx, m.n_gpu_layers, m.n_threads, m.fim_family)
+
+    def needs_reload(self, settings: Settings) -> bool:
+        return self._key(settings) != self._loaded_key
+
+    async def load(self, settings: Settings) -> EngineState:
+        """(Re)load the engine for settings on the model thread."""
+        key = self._key(settings)
+        if settings.engine.kind == "none":
+            await self.worker.run("engine", lambda flag: self._unload())
+            self._loaded_key = key
+            self._set_state("disabled", "completions disabled (infill.engine.kind is none)")
+            return self.state
+        self._set_state("loading", f"loading {self.model_path(settings)}")
+        try:
+            await self.worker.run("engine", lambda flag: self._load_blocking(settings))
+        except Superseded:
+            return self.state  # a newer load (newer settings) took over
+        except EngineError as exc:
+            log.error("engine failed to load: %s", exc)
+            self._set_state("error", str(exc))
+        else:
+            self._set_state("ready", f"{self.engine.name} ready ({self.fim.family} FIM)")
+        self._loaded_key = key
+        return self.state
+
+    def load_blocking(self, settings: Settings) -> None:
+        """For the command line: load synchronously, raising EngineError."""
+        self.worker.run_blocking(lambda flag: self._load_blocking(settings))
+        self._set_state("ready", self.engine.name)
+
+    def _unload(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+        self.engine, self.fim = None, None
+
+    def _load_blocking(self, settings: Settings) -> None:
+        self._unload()
+        engine = create_engine(settings, self.model_path(settings))
+        try:
+            fim = resolve_fim_tokens(engine, settings.model.fim_family)
+        except EngineError:
+            engine.close()
+            raise
+        self.engine, self.fim = engine, fim
+
+    def ready(self) -> bool:
+        return self.state.state == "ready" and self.engine is not None
+
+
+def create_engine(settings: Settings, model_path: str) -> Engine:
+    kind = settings.engine.kind
+    if kind == "llama_cpp":
+        from .llama_cpp_engine import LlamaCppEngine
+
+        m = settings.model
+        return LlamaCppEngine(model_path, n_ctx=m.n_ctx, n_gpu_layers=m.n_gpu_layers, n_threads=m.n_threads)
+    raise EngineError(f"engine kind {kind!r} is not available in this build")
+
+
+__all__ = ["EngineHost", "EngineState", "StopFlag", "default_model_path"]

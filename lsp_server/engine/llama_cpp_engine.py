@@ -1,0 +1,180 @@
+"""The local engine: a GGUF model run in-process by llama.cpp (llama-cpp-python).
+
+This is the only module that imports llama_cpp. One Llama object per process,
+used from one worker thread: llama.cpp contexts are not thread-safe, and keeping
+one context lets generate() reuse the KV cache for the prompt prefix shared with
+the previous request (a user typing changes only the end of the prefix).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from .base import EngineError, GenerationRequest, GenerationResult, SpecialTokens
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+
+
+def gpu_offload_available() -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def check_model_file(path: str) -> Path:
+    """Fail early, with the path in the message, on a file llama.cpp would choke on."""
+    model_path = Path(path).expanduser()
+    if not model_path.exists():
+        raise EngineError(f"model file not found: {model_path}")
+    if not model_path.is_file():
+        raise EngineError(f"model path is not a file: {model_path}")
+    try:
+        with model_path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise EngineError(f"cannot read model file {model_path}: {exc.strerror}") from exc
+    if magic != GGUF_MAGIC:
+        raise EngineError(f"not a GGUF model file (bad header): {model_path}")
+    return model_path
+
+
+class LlamaCppEngine:
+    """A loaded GGUF model. Create and use it on the model worker thread only."""
+
+    def __init__(
+        self,
+        model_path: str,
+        n_ctx: int = 4096,
+        n_gpu_layers: int | None = None,
+        n_threads: int | None = None,
+    ) -> None:
+        import llama_cpp
+
+        path = check_model_file(model_path)
+        if n_gpu_layers is None:
+            n_gpu_layers = -1 if gpu_offload_available() else 0
+        started = time.perf_counter()
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_batch=min(512, n_ctx),
+                n_gpu_layers=n_gpu_layers,
+                n_threads=n_threads,
+                flash_attn=n_gpu_layers != 0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise EngineError(f"llama.cpp could not load {path}: {exc}") from exc
+        self.load_seconds = time.perf_counter() - started
+        self.path = path
+        self.n_gpu_layers = n_gpu_layers
+        self.n_ctx = self._llm.n_ctx()
+        self.name = str(self._llm.metadata.get("general.name") or path.name)
+        self._llama_cpp = llama_cpp
+        self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+        self.special = self._read_special_tokens(llama_cpp)
+        log.info(
+            "loaded %s (%s) in %.2fs, n_ctx=%d, gpu_layers=%d",
+            self.name, path, self.load_seconds, self.n_ctx, n_gpu_layers,
+        )
+
+    def _read_special_tokens(self, llama_cpp) -> SpecialTokens:
+        vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+        return SpecialTokens(
+            bos=llama_cpp.llama_vocab_bos(vocab),
+            eos=llama_cpp.llama_vocab_eos(vocab),
+            eot=llama_cpp.llama_vocab_eot(vocab),
+            fim_prefix=llama_cpp.llama_vocab_fim_pre(vocab),
+            fim_suffix=llama_cpp.llama_vocab_fim_suf(vocab),
+            fim_middle=llama_cpp.llama_vocab_fim_mid(vocab),
+            fim_pad=llama_cpp.llama_vocab_fim_pad(vocab),
+            fim_repo=llama_cpp.llama_vocab_fim_rep(vocab),
+            fim_file_sep=llama_cpp.llama_vocab_fim_sep(vocab),
+            add_bos=bool(llama_cpp.llama_vocab_get_add_bos(vocab)),
+        )
+
+    def tokenize(self, text: str) -> list[int]:
+        # special=False: control-token text in a source file stays plain text.
+        data = text.encode("utf-8", errors="replace")
+        return self._llm.tokenize(data, add_bos=False, special=False)
+
+    def token_id(self, piece: str) -> int:
+        ids = self._llm.tokenize(piece.encode("utf-8"), add_bos=False, special=True)
+        return ids[0] if len(ids) == 1 else -1
+
+    def detokenize(self, tokens: list[int], special: bool = False) -> str:
+        """Text of tokens; special=True also writes control tokens (for showing prompts)."""
+        return self._llm.detokenize(tokens, special=special).decode("utf-8", errors="replace")
+
+    def chat_template(self) -> str | None:
+        return self._llm.metadata.get("tokenizer.chat_template")
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Greedy decoding, checking the stop flag before every token."""
+        started = time.perf_counter()
+        prompt = list(request.prompt_tokens)
+        room = self.n_ctx - len(prompt)
+        if room <= 1:
+            raise EngineError(f"prompt of {len(prompt)} tokens does not fit the context of {self.n_ctx}")
+        max_tokens = min(request.max_tokens, room - 1)
+        stop_ids = self.special.stop_ids() | request.stop_ids
+        generated: list[int] = []
+        data = b""
+        text = ""
+        stopped_by = "max_tokens"
+        prefill_seconds = 0.0
+        if request.should_stop():
+            return GenerationResult("", len(prompt), 0, "cancelled", 0.0, 0.0)
+        for token in self._llm.generate(prompt, temp=0.0, top_k=1, repeat_penalty=1.0, reset=True):
+            if not generated and prefill_seconds == 0.0:
+                prefill_seconds = time.perf_counter() - started
+            if request.should_stop():
+                stopped_by = "cancelled"
+                break
+            if token in stop_ids or self._llm_is_eog(token):
+                stopped_by = "eos"
+                break
+            generated.append(token)
+            data += self._llm.detokenize([token], prev_tokens=prompt + generated[:-1])
+            text = data.decode("utf-8", errors="ignore")
+            hit = _first_stop(text, request.stop)
+            if hit is not None:
+                text = text[:hit]
+                stopped_by = "stop"
+                break
+            if request.text_is_complete(text):
+                stopped_by = "complete"
+                break
+            if len(generated) >= max_tokens:
+                break
+        return GenerationResult(
+            text=text,
+            prompt_tokens=len(prompt),
+            generated_tokens=len(generated),
+            stopped_by=stopped_by,
+            prefill_seconds=prefill_seconds,
+            total_seconds=time.perf_counter() - started,
+        )
+
+    def _llm_is_eog(self, token: int) -> bool:
+        return bool(self._llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def close(self) -> None:
+        llm, self._llm = getattr(self, "_llm", None), None
+        if llm is not None:
+            llm.close()
+
+
+def _first_stop(text: str, stops: list[str]) -> int | None:
+    positions = [i for s in stops if s and (i := text.find(s)) >= 0]
+    return min(positions) if positions else None
+
+
+def default_threads() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)

@@ -1,0 +1,81 @@
+"""One thread that owns the model; the newest request for a document wins.
+
+The protocol loop never runs inference: it awaits jobs on this single worker.
+A job receives a StopFlag that the generation loop checks before every token.
+A new job for the same key (a document URI) raises the flag of the previous
+one, so typing fast never queues up stale completions; a cancelled asyncio
+task raises its own flag on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+class Superseded(Exception):
+    """The job was replaced by a newer one, or cancelled, before it produced a result."""
+
+
+class StopFlag:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+class ModelWorker:
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infill-model")
+        self._latest: dict[str, StopFlag] = {}
+
+    def supersede(self, key: str) -> StopFlag:
+        """A fresh flag for key; the previous job under key is told to stop."""
+        flag = StopFlag()
+        previous = self._latest.get(key)
+        if previous is not None:
+            previous.set()
+        self._latest[key] = flag
+        return flag
+
+    async def run(self, key: str | None, job: Callable[[StopFlag], T], flag: StopFlag | None = None) -> T:
+        """Run job(flag) on the model thread and await its result.
+
+        With a key, an earlier job with the same key is stopped. Raises
+        Superseded when the flag was raised before the job could start.
+        """
+        if flag is None:
+            flag = self.supersede(key) if key is not None else StopFlag()
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, self._run_job, job, flag)
+        except asyncio.CancelledError:
+            flag.set()  # the thread may still be generating: make it stop at the next token
+            raise
+        finally:
+            if key is not None and self._latest.get(key) is flag:
+                del self._latest[key]
+
+    def run_blocking(self, job: Callable[[StopFlag], T]) -> T:
+        """For the command line: run a job on the model thread and wait."""
+        flag = StopFlag()
+        return self._executor.submit(self._run_job, job, flag).result()
+
+    @staticmethod
+    def _run_job(job: Callable[[StopFlag], T], flag: StopFlag) -> T:
+        if flag.is_set():
+            raise Superseded()
+        return job(flag)
+
+    def shutdown(self) -> None:
+        for flag in self._latest.values():
+            flag.set()
+        self._executor.shutdown(wait=False, cancel_futures=True)

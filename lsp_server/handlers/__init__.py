@@ -1,0 +1,14 @@
+"""LSP feature handlers: the only modules that register @server.feature.
+
+Each handler turns LSP params into one domain call and its result back into
+LSP types, in a few lines.
+"""
+
+from __future__ import annotations
+
+from . import debug, inline_completion, lifecycle
+
+
+def register_all(server) -> None:
+    for module in (lifecycle, inline_completion, debug):
+        module.register(server)

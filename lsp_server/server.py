@@ -1,0 +1,128 @@
+"""The Infill language server: typed state and the factory that wires features.
+
+InfillServer holds the settings, the model worker and engine host, and the
+completion service. Feature handlers live in handlers/, one file per LSP
+feature; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from . import __version__
+from .completion.service import CompletionService
+from .config import Settings, parse_settings
+from .documents import DocumentError, is_inside, read_source_file
+from .engine.host import EngineHost, EngineState
+from .engine.worker import ModelWorker
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "infill/status"
+
+
+@dataclass
+class DocumentSnapshot:
+    uri: str
+    text: str
+    version: int | None
+    language_id: str
+
+
+class InfillServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("infill", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.init_options: dict = {}
+        self.worker = ModelWorker()
+        self.engine_host = EngineHost(self.worker, on_state=self._engine_state_changed)
+        self.completions = CompletionService(self.engine_host, lambda: self.settings)
+        self.background_tasks: set[asyncio.Task] = set()
+
+    # -- settings -----------------------------------------------------------------
+    def apply_settings(self, raw: object) -> list[str]:
+        self.settings, errors = parse_settings(raw)
+        for error in errors:
+            log.warning("settings: %s", error)
+        if errors:
+            self.show_message("Infill settings: " + "; ".join(errors), types.MessageType.Warning)
+        return errors
+
+    # -- documents ----------------------------------------------------------------
+    def workspace_roots(self) -> list[Path]:
+        roots = [Path(to_fs_path(f.uri)) for f in self.workspace.folders.values()]
+        if not roots and self.workspace.root_path:
+            roots = [Path(self.workspace.root_path)]
+        return roots
+
+    def document(self, uri: str) -> DocumentSnapshot:
+        """The text of an open document, or of a file inside the workspace.
+
+        Raises an invalid-params error for anything else: the client gets a clear
+        message and the server carries on.
+        """
+        if uri in self.workspace.text_documents:
+            doc = self.workspace.get_text_document(uri)
+            return DocumentSnapshot(uri, doc.source, doc.version, doc.language_id or "")
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        if path is None or not is_inside(Path(path), self.workspace_roots()):
+            raise JsonRpcInvalidParams(f"unknown document {uri}: not open and not a file in the workspace")
+        try:
+            text = read_source_file(Path(path))
+        except DocumentError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        return DocumentSnapshot(uri, text, None, "")
+
+    def document_version(self, uri: str) -> int | None:
+        doc = self.workspace.text_documents.get(uri)
+        return doc.version if doc is not None else None
+
+    # -- user-facing messages -------------------------------------------------------
+    def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def send_status(self, state: str, message: str) -> None:
+        self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
+
+    def _engine_state_changed(self, state: EngineState) -> None:
+        try:
+            self.send_status(state.state, state.message)
+            if state.state == "error":
+                self.show_message(f"Infill: {state.message}. Completions are off until this is fixed.",
+                                  types.MessageType.Error)
+        except Exception:  # no client connected (command line use)
+            log.debug("status not sent: %s %s", state.state, state.message)
+
+    # -- background work ----------------------------------------------------------
+    def spawn(self, coro) -> asyncio.Task:
+        """Run coro in the background, keeping a reference and logging its failure."""
+        task = asyncio.ensure_future(coro)
+        self.background_tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self.background_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    async def reload_engine_if_needed(self) -> None:
+        if self.engine_host.needs_reload(self.settings):
+            self.completions.cache.clear()
+            await self.engine_host.load(self.settings)
+
+
+def create_server() -> InfillServer:
+    from .handlers import register_all
+
+    server = InfillServer()
+    register_all(server)
+    return server
