@@ -46,10 +46,17 @@ class EngineSettings:
 
 
 @dataclass
+class IndexSettings:
+    enabled: bool = True
+    max_file_bytes: int = 1_000_000  # larger files are skipped (minified bundles, data dumps)
+
+
+@dataclass
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
 
 
 # Range checks beyond the type: (min, max) inclusive.
@@ -62,6 +69,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "completion.prompt_budget_tokens": (32, 131072),
     "completion.suffix_fraction": (0.0, 0.9),
     "completion.debounce_ms": (0, 2000),
+    "index.max_file_bytes": (1_000, 100_000_000),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "model.fim_family": FIM_FAMILIES,

@@ -23,6 +23,7 @@ from .config import Settings, parse_settings
 from .documents import DocumentError, is_inside, read_source_file
 from .engine.host import EngineHost, EngineState
 from .engine.worker import ModelWorker
+from .indexing import IndexHost
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class InfillServer(LanguageServer):
         self.worker = ModelWorker()
         self.engine_host = EngineHost(self.worker, on_state=self._engine_state_changed)
         self.completions = CompletionService(self.engine_host, lambda: self.settings)
+        self.index_host = IndexHost()
         self.background_tasks: set[asyncio.Task] = set()
 
     # -- settings -----------------------------------------------------------------

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -92,7 +94,9 @@ class Session:
 
 @contextlib.asynccontextmanager
 async def lsp_session(init_options: dict | None, root: Path | None = None, wait_engine: bool = True):
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", "serve"])
+    # The index database goes to the user cache: keep it in a temp folder.
+    env = {**os.environ, "XDG_CACHE_HOME": tempfile.mkdtemp(prefix="infill-cache-")}
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", "serve"], server_env=env)
     client = await config.start()
     session = Session(client)
     client.feature("infill/status")(lambda ls, params: session.on_status(params))

@@ -104,7 +104,11 @@ def trim_suffix_overlap(text: str, ctx: CursorContext, suffix_lines: list[str]) 
     """
     rest = ctx.line_suffix.strip()
     if rest and "\n" not in text:
-        if text.rstrip().endswith(rest) and len(text.rstrip()) > len(rest):
+        retyped = text.rstrip().endswith(rest) and len(text.rstrip()) > len(rest)
+        # "f(x)" before ")" closes its own bracket: only trim when the completion
+        # closes more than it opens, or the repeated text has no brackets at all.
+        closes_extra = _bracket_depth(text) < 0 or not any(c in rest for c in CLOSERS)
+        if retyped and closes_extra:
             return text.rstrip()[: -len(rest)]
         # Extra closers the line already has: "foo(x))" before ")" -> "foo(x)"
         stripped = text.rstrip()

@@ -190,6 +190,25 @@ def _rough_window(text: str, budget: int, from_end: bool) -> str:
     return window[: newline + 1] if newline >= 0 else window
 
 
+class LineTokenCounter:
+    """Token counts of single lines, remembered: between two keystrokes only the
+    cursor's line changes, so trimming the window costs one tokenizer call, not
+    one per line."""
+
+    def __init__(self, tokenize: Callable[[str], list[int]], capacity: int = 50_000) -> None:
+        self._tokenize = tokenize
+        self._counts: dict[str, int] = {}
+        self._capacity = capacity
+
+    def __call__(self, line: str) -> int:
+        count = self._counts.get(line)
+        if count is None:
+            if len(self._counts) >= self._capacity:
+                self._counts.clear()
+            count = self._counts[line] = len(self._tokenize(line))
+        return count
+
+
 def build_fim_prompt(
     tokenize: Callable[[str], list[int]],
     fim: FimTokens,
@@ -198,6 +217,7 @@ def build_fim_prompt(
     budget_tokens: int,
     suffix_fraction: float = 0.25,
     context_tokens: list[int] | None = None,
+    count_line_tokens: Callable[[str], int] | None = None,
 ) -> FimPrompt:
     """The FIM prompt for a cursor with prefix before it and suffix after it.
 
@@ -206,7 +226,7 @@ def build_fim_prompt(
     boundaries, keeping the lines nearest the cursor. context_tokens (cross-file
     snippets, already token ids) go in front of the prefix.
     """
-    count = lambda s: len(tokenize(s))  # noqa: E731
+    count = count_line_tokens or (lambda line: len(tokenize(line)))
     suffix_budget = int(budget_tokens * suffix_fraction)
     suffix_text = _keep_first_lines(_rough_window(suffix, suffix_budget, False), suffix_budget, count)
     suffix_ids = tokenize(suffix_text) if suffix_text else []

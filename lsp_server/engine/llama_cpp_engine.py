@@ -59,18 +59,13 @@ class LlamaCppEngine:
         if n_gpu_layers is None:
             n_gpu_layers = -1 if gpu_offload_available() else 0
         started = time.perf_counter()
-        try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_batch=min(512, n_ctx),
-                n_gpu_layers=n_gpu_layers,
-                n_threads=n_threads,
-                flash_attn=n_gpu_layers != 0,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise EngineError(f"llama.cpp could not load {path}: {exc}") from exc
+        self._llm = self._load(llama_cpp, path, n_ctx, n_gpu_layers, n_threads)
+        n_ctx_train = self._llm._model.n_ctx_train()
+        if 0 < n_ctx_train < n_ctx:
+            # A context longer than the model was trained on only produces garbage.
+            log.info("%s was trained on %d tokens of context; using that instead of %d", path, n_ctx_train, n_ctx)
+            self._llm.close()
+            self._llm = self._load(llama_cpp, path, n_ctx_train, n_gpu_layers, n_threads)
         self.load_seconds = time.perf_counter() - started
         self.path = path
         self.n_gpu_layers = n_gpu_layers
@@ -83,6 +78,24 @@ class LlamaCppEngine:
             "loaded %s (%s) in %.2fs, n_ctx=%d, gpu_layers=%d",
             self.name, path, self.load_seconds, self.n_ctx, n_gpu_layers,
         )
+
+    @staticmethod
+    def _load(llama_cpp, path: Path, n_ctx: int, n_gpu_layers: int, n_threads: int | None):
+        try:
+            return llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_batch=min(512, n_ctx),
+                n_gpu_layers=n_gpu_layers,
+                n_threads=n_threads or default_threads(),
+                # Same count for prompt batches: more threads than free cores make
+                # llama.cpp's spinning thread barrier stall when the machine is busy.
+                n_threads_batch=n_threads or default_threads(),
+                flash_attn=n_gpu_layers != 0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise EngineError(f"llama.cpp could not load {path}: {exc}") from exc
 
     def _read_special_tokens(self, llama_cpp) -> SpecialTokens:
         vocab = llama_cpp.llama_model_get_vocab(self._llm.model)

@@ -11,6 +11,8 @@ import logging
 
 from lsprotocol import types
 
+from .workspace_index import start_indexing
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +52,7 @@ def register(server) -> None:
     async def on_initialized(ls, params: types.InitializedParams) -> None:
         async def start() -> None:
             await _pull_configuration(ls)
+            ls.spawn(start_indexing(ls))
             await ls.reload_engine_if_needed()
 
         ls.spawn(start())
@@ -69,3 +72,4 @@ def register(server) -> None:
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls, params) -> None:
         ls.worker.shutdown()
+        ls.index_host.shutdown()

@@ -1,0 +1,162 @@
+"""Inline completion latency, measured through a real LSP client.
+
+Starts `python -m lsp_server serve`, opens a real source file with some lines
+removed, and types them back one character at a time; after every keystroke
+it sends textDocument/inlineCompletion and waits for the answer, as an editor
+does. Prints p50/p95/p99 of the end-to-end request time, of the server's own
+overhead (time outside the engine's generate call, reported by the server),
+of the engine time, and the engine's tokens/s.
+
+Usage: python bench/latency.py [--model GGUF] [--file SOURCE.py] [--lines 6] [--max-tokens 32]
+       (default model: the embedded one; default file: json/decoder.py of this Python)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def pick_lines(text: str, count: int) -> list[int]:
+    """Indices of non-trivial code lines spread over the file, to be retyped."""
+    lines = text.split("\n")
+    candidates = [
+        i for i, line in enumerate(lines)
+        if 20 <= len(line.strip()) <= 70 and not line.strip().startswith(("#", '"', "'")) and i > 10
+    ]
+    step = max(1, len(candidates) // count)
+    return candidates[::step][:count]
+
+
+async def run(args) -> dict:
+    source = Path(args.file).read_text(encoding="utf-8")
+    client = LanguageClient("infill-bench", "1")
+    await client.start_io(sys.executable, "-m", "lsp_server", "serve")
+    ready = asyncio.Event()
+    client.feature("infill/status")(
+        lambda ls, params: ready.set() if getattr(params, "state", None) in ("ready", "error") else None
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                text_document=types.TextDocumentClientCapabilities(
+                    inline_completion=types.InlineCompletionClientCapabilities()
+                )
+            ),
+            initialization_options={
+                "model": {"path": args.model}, "completion": {"maxTokens": args.max_tokens}
+            },
+        )
+    )
+    client.initialized(types.InitializedParams())
+    await asyncio.wait_for(ready.wait(), 120)
+
+    uri = Path(args.file).resolve().as_uri()
+    lines = source.split("\n")
+    targets = pick_lines(source, args.lines)
+    # Remove the target lines' text (keep their indentation): they are typed back.
+    typed_lines = {i: lines[i] for i in targets}
+    for i in targets:
+        lines[i] = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+    version = 1
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text="\n".join(lines))
+        )
+    )
+    end_to_end, overhead, engine, tps, reasons = [], [], [], [], {}
+    for i in targets:
+        full = typed_lines[i]
+        column = len(lines[i])
+        for ch in full[column:]:
+            version += 1
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(
+                            range=types.Range(
+                                start=types.Position(line=i, character=column),
+                                end=types.Position(line=i, character=column),
+                            ),
+                            text=ch,
+                        )
+                    ],
+                )
+            )
+            column += 1
+            started = time.perf_counter()
+            await client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=i, character=column),
+                    context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+                )
+            )
+            end_to_end.append((time.perf_counter() - started) * 1000)
+            stats = await client.protocol.send_request_async("infill/lastCompletion", {})
+            stats = stats._asdict() if hasattr(stats, "_asdict") else stats
+            overhead.append(stats["overheadMs"])
+            reasons[stats["reason"]] = reasons.get(stats["reason"], 0) + 1
+            if stats["reason"] in ("model", "empty"):
+                engine.append(stats["engineMs"])
+                if stats["tokensPerSecond"]:
+                    tps.append(stats["tokensPerSecond"])
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return {"end_to_end": end_to_end, "overhead": overhead, "engine": engine, "tps": tps, "reasons": reasons}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="GGUF file (default: models/infill-tiny-code.gguf)")
+    parser.add_argument("--file", default=str(Path(sysconfig.get_paths()["stdlib"]) / "json" / "decoder.py"))
+    parser.add_argument("--lines", type=int, default=6)
+    parser.add_argument("--max-tokens", type=int, default=32)
+    args = parser.parse_args()
+    if args.model is None:
+        embedded = REPO / "models" / "infill-tiny-code.gguf"
+        if embedded.exists():
+            args.model = str(embedded)
+        else:
+            sys.path.insert(0, str(REPO / "models"))
+            from build_test_model import build_test_model
+
+            args.model = str(build_test_model(Path(tempfile.mkdtemp()) / "test.gguf"))
+    results = asyncio.run(run(args))
+    print(f"model: {args.model}\nfile: {args.file}\nrequests: {len(results['end_to_end'])} {results['reasons']}")
+    print(f"{'metric':<32}{'p50':>10}{'p95':>10}{'p99':>10}")
+    for name, key in (
+        ("end-to-end request (ms)", "end_to_end"),
+        ("server overhead (ms)", "overhead"),
+        ("engine generate (ms)", "engine"),
+    ):
+        values = results[key]
+        print(f"{name:<32}{percentile(values, 50):>10.2f}{percentile(values, 95):>10.2f}{percentile(values, 99):>10.2f}")
+    if results["tps"]:
+        print(f"{'engine tokens/s (mean)':<32}{statistics.mean(results['tps']):>10.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
