@@ -76,6 +76,9 @@ class Session:
         )
 
     async def complete(self, uri: str, line: int, character: int) -> types.InlineCompletionList:
+        return await asyncio.wait_for(self._complete(uri, line, character), 60)
+
+    async def _complete(self, uri: str, line: int, character: int) -> types.InlineCompletionList:
         return await self.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
@@ -85,36 +88,44 @@ class Session:
         )
 
     async def last_completion(self, include_prompt: bool = False) -> dict:
-        result = await self.client.protocol.send_request_async(
-            "infill/lastCompletion", {"includePrompt": include_prompt}
+        result = await asyncio.wait_for(
+            self.client.protocol.send_request_async("infill/lastCompletion", {"includePrompt": include_prompt}), 30
         )
         # pygls hands untyped results over as named tuples.
         return result._asdict() if hasattr(result, "_asdict") else result
 
 
 @contextlib.asynccontextmanager
-async def lsp_session(init_options: dict | None, root: Path | None = None, wait_engine: bool = True):
+async def lsp_session(
+    init_options: dict | None, root: Path | None = None, wait_engine: bool = True, configuration: dict | None = None
+):
     # The index database goes to the user cache: keep it in a temp folder.
     env = {**os.environ, "XDG_CACHE_HOME": tempfile.mkdtemp(prefix="infill-cache-")}
     config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", "serve"], server_env=env)
     client = await config.start()
+    if configuration is not None:  # answers the server's workspace/configuration requests
+        client.set_configuration(configuration, section="infill")
     session = Session(client)
     client.feature("infill/status")(lambda ls, params: session.on_status(params))
     folders = [types.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root else None
     try:
-        result = await client.initialize_session(
+        result = await asyncio.wait_for(client.initialize_session(
             types.InitializeParams(
                 capabilities=client_capabilities(),
                 initialization_options=init_options,
                 root_uri=root.as_uri() if root else None,
                 workspace_folders=folders,
             )
-        )
+        ), 30)
         session.initialize_result = result
         if wait_engine:
             await session.wait_for_engine()
         yield session
     finally:
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(client.shutdown_session(), 10)
-        await client.stop()
+        except Exception as exc:  # a server that does not shut down is a failure, but must not hang the run
+            print(f"server did not shut down cleanly: {exc!r}", file=sys.stderr)
+            if client._server is not None and client._server.returncode is None:
+                client._server.kill()
+        await asyncio.wait_for(client.stop(), 20)

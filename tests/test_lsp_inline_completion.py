@@ -268,14 +268,10 @@ async def test_invalid_settings_fall_back_to_defaults(test_model, tmp_path):
 
 async def test_configuration_from_workspace_configuration(test_model, tmp_path):
     """Settings pulled with workspace/configuration win over initializationOptions."""
-    async with lsp_session({"model": {"path": "/does/not/exist.gguf"}}, tmp_path, wait_engine=False) as s:
-        s.client.set_configuration({"model": {"path": str(test_model)}}, section="infill")
-        # The first pull happened at initialized, maybe before set_configuration: nudge again.
-        s.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-        async def ready():
-            while not any(st["state"] == "ready" for st in s.statuses):
-                await asyncio.sleep(0.05)
-        await asyncio.wait_for(ready(), 30)
+    init = {"model": {"path": "/does/not/exist.gguf"}}
+    async with lsp_session(init, tmp_path, configuration={"model": {"path": str(test_model)}}) as s:
+        assert s.statuses[-1]["state"] == "ready"
+        assert not any(st["state"] == "error" for st in s.statuses)
         uri = (tmp_path / "a.py").as_uri()
         s.open(uri, "def f(x):\n    return ")
         assert (await s.complete(uri, 1, 11)).items

@@ -75,6 +75,9 @@ class Engine(Protocol):
     def tokenize(self, text: str) -> list[int]:
         """Token ids of user text; control-token strings stay plain text."""
 
+    def tokenize_control(self, text: str) -> list[int]:
+        """Token ids of Infill's own template text, control tokens parsed."""
+
     def token_id(self, piece: str) -> int:
         """Id of one control token written as text (e.g. "<fim_prefix>"), or -1."""
 

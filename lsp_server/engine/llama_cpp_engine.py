@@ -117,6 +117,11 @@ class LlamaCppEngine:
         data = text.encode("utf-8", errors="replace")
         return self._llm.tokenize(data, add_bos=False, special=False)
 
+    def tokenize_control(self, text: str) -> list[int]:
+        """Token ids of template text written by Infill itself (chat templates): control
+        tokens in it are parsed. Never call this on user text."""
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
     def token_id(self, piece: str) -> int:
         ids = self._llm.tokenize(piece.encode("utf-8"), add_bos=False, special=True)
         return ids[0] if len(ids) == 1 else -1
