@@ -63,13 +63,15 @@ def _typed_since(old_prefix: str, new_prefix: str, max_typed: int = 32) -> str |
     """What was appended to old_prefix to give new_prefix, when that is all that changed.
 
     Both are windows cut from the end of a longer text, so only their ends can be
-    compared: the last ANCHOR_CHARS characters before the typed text must match.
+    compared: the last ANCHOR_CHARS characters of old_prefix must sit right before
+    the typed text. One substring search, so a cache of many entries stays cheap.
     """
-    for typed_len in range(1, min(max_typed, len(new_prefix)) + 1):
-        head = new_prefix[:-typed_len]
-        if len(head) < ANCHOR_CHARS or len(old_prefix) < ANCHOR_CHARS:
-            if head == old_prefix:
-                return new_prefix[-typed_len:]
-        elif head[-ANCHOR_CHARS:] == old_prefix[-ANCHOR_CHARS:]:
-            return new_prefix[-typed_len:]
-    return None
+    anchor = old_prefix[-ANCHOR_CHARS:]
+    if len(old_prefix) < ANCHOR_CHARS and not new_prefix.startswith(old_prefix):
+        return None
+    search_from = max(0, len(new_prefix) - len(anchor) - max_typed)
+    at = new_prefix.rfind(anchor, search_from)
+    if at < 0:
+        return None
+    typed = new_prefix[at + len(anchor) :]
+    return typed if 0 < len(typed) <= max_typed else None
