@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Install everything the tests need, then run them all.
+# Install everything the tests need, then run them all: the Python tests (real
+# server over stdio, real llama.cpp), then the VS Code extension's unit tests and
+# its end-to-end tests in a real VS Code (code-server + headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python -m pytest -q "$@"
+bash client-vscode/scripts/setup-e2e.sh
+npm --prefix client-vscode test
+npm --prefix client-vscode run test:e2e

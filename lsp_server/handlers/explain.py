@@ -61,13 +61,17 @@ def register(server) -> None:
         selection = request.text[request.start : request.end]
         message = user_message(request, definitions_text(used_names(selection), lookup))
 
-        token = str(uuid.uuid4())
         progress = ls.work_done_progress
         flag = ls.worker.supersede("explain")
+        # pygls hands a command only its arguments, so a client-made progress token
+        # (VS Code's panel) travels inside the argument; else the server makes one.
+        client_token = args[0].get("workDoneToken")
+        token = client_token if isinstance(client_token, (str, int)) else str(uuid.uuid4())
         with_progress = bool(ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress)
         if with_progress:
             try:
-                await progress.create_async(token)
+                if token != client_token:
+                    await progress.create_async(token)
                 progress.begin(token, types.WorkDoneProgressBegin(title="Infill", message="Explaining…", cancellable=True))
                 progress.tokens[token].add_done_callback(lambda future: flag.set())
             except Exception as exc:
