@@ -23,6 +23,8 @@ class ModelSettings:
     n_ctx: int = 4096
     n_threads: int | None = None  # None: llama.cpp's default
     fim_family: str = "auto"  # "auto": from the GGUF's own FIM tokens and name
+    # GPU memory Infill may plan for when n_gpu_layers is None (see engine/vram.py).
+    vram_budget_mb: int = 8192
 
 
 @dataclass
@@ -38,11 +40,31 @@ class CompletionSettings:
 
 
 @dataclass
+class ContextSettings:
+    """Cross-file context: definitions, similar chunks and recent edits from the workspace."""
+
+    enabled: bool = True
+    budget_fraction: float = 0.35  # share of completion.prompt_budget_tokens given to snippets
+    time_budget_ms: float = 5.0  # gathering stops here and sends what is ready
+
+
+@dataclass
+class HoverSettings:
+    enabled: bool = True
+    generated_summaries: bool = True  # summarise symbols without a docstring with the model
+
+
+@dataclass
 class EngineSettings:
     kind: str = "llama_cpp"
+    # engine.kind "remote": an OpenAI-compatible server (engine/remote.py).
     url: str | None = None
-    api_key_env: str | None = None
-    model: str | None = None
+    api_key_env: str | None = None  # name of the environment variable holding the key
+    model: str | None = None  # None: the server's first model
+    api: str = "auto"  # "auto", "openai" (/v1/completions) or "infill" (llama.cpp server /infill)
+    connect_timeout_ms: int = 2000
+    timeout_ms: int = 15000  # longest wait for the next streamed token
+    verify_tls: bool = True
 
 
 @dataclass
@@ -55,6 +77,8 @@ class IndexSettings:
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    hover: HoverSettings = field(default_factory=HoverSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
 
@@ -64,12 +88,17 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "model.n_ctx": (256, 131072),
     "model.n_gpu_layers": (-1, 1000),
     "model.n_threads": (1, 512),
+    "model.vram_budget_mb": (256, 1_048_576),
+    "engine.connect_timeout_ms": (100, 60_000),
+    "engine.timeout_ms": (500, 600_000),
     "completion.max_tokens": (1, 1024),
     "completion.max_lines": (1, 200),
     "completion.prompt_budget_tokens": (32, 131072),
     "completion.suffix_fraction": (0.0, 0.9),
     "completion.debounce_ms": (0, 2000),
     "index.max_file_bytes": (1_000, 100_000_000),
+    "context.budget_fraction": (0.0, 0.8),
+    "context.time_budget_ms": (0.5, 1000.0),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "model.fim_family": FIM_FAMILIES,

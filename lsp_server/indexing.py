@@ -75,7 +75,7 @@ class IndexHost:
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, {}
-        if self.index is None or not pending:
+        if self.index is None or not pending or self._stop:
             return
         index = self.index
 
@@ -107,6 +107,8 @@ class IndexHost:
 
     def shutdown(self) -> None:
         self._stop = True
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
         index = self.index
 
         def close() -> None:

@@ -20,9 +20,12 @@ from pygls.uris import to_fs_path
 from . import __version__
 from .completion.service import CompletionService
 from .config import Settings, parse_settings
+from .context.provider import CrossFileContext
+from .context.recent import RecentEdits
 from .documents import DocumentError, is_inside, read_source_file
 from .engine.host import EngineHost, EngineState
 from .engine.worker import ModelWorker
+from .hover.service import HoverService
 from .indexing import IndexHost
 
 log = logging.getLogger(__name__)
@@ -45,8 +48,11 @@ class InfillServer(LanguageServer):
         self.init_options: dict = {}
         self.worker = ModelWorker()
         self.engine_host = EngineHost(self.worker, on_state=self._engine_state_changed)
-        self.completions = CompletionService(self.engine_host, lambda: self.settings)
         self.index_host = IndexHost()
+        self.recent_edits = RecentEdits()
+        self.cross_file_context = CrossFileContext(lambda: self.index_host.index, self.recent_edits)
+        self.completions = CompletionService(self.engine_host, lambda: self.settings, self.cross_file_context)
+        self.hover = HoverService(lambda: self.index_host.index, self.engine_host, lambda: self.settings)
         self.background_tasks: set[asyncio.Task] = set()
 
     # -- settings -----------------------------------------------------------------
@@ -82,6 +88,11 @@ class InfillServer(LanguageServer):
         except DocumentError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
         return DocumentSnapshot(uri, text, None, "")
+
+    def open_text(self, path: Path) -> str | None:
+        """The editor buffer of a file, None when it is not open."""
+        doc = self.workspace.text_documents.get(path.as_uri())
+        return doc.source if doc is not None else None
 
     def document_version(self, uri: str) -> int | None:
         doc = self.workspace.text_documents.get(uri)

@@ -4,7 +4,7 @@
 # its end-to-end tests in a real VS Code (code-server + headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+INFILL_EXTRAS=test,train bash scripts/setup.sh
 .venv/bin/python -m pytest -q "$@"
 bash client-vscode/scripts/setup-e2e.sh
 npm --prefix client-vscode test

@@ -12,11 +12,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from ..config import Settings
+from ..context.provider import CrossFileContext
 from ..engine.base import GenerationRequest, GenerationResult
-from ..engine.fim import FimPrompt, LineTokenCounter, build_fim_prompt
+from ..engine.fim import FimPrompt, LineTokenCounter, build_fim_prompt, prepend_context
 from ..engine.host import EngineHost
 from ..engine.worker import StopFlag, Superseded
 from ..text import Cursor
@@ -36,6 +38,7 @@ class CompletionRequest:
     text: str
     cursor: Cursor
     language_id: str = ""
+    path: Path | None = None  # the document's file, for cross-file context
 
 
 @dataclass
@@ -47,6 +50,9 @@ class CompletionOutcome:
     engine_ms: float = 0.0
     prompt_ms: float = 0.0
     prompt_tokens: int = 0
+    context_ms: float = 0.0  # gathering cross-file context (part of prompt_ms)
+    context_tokens: int = 0
+    context_snippets: list[str] = field(default_factory=list)  # "path:first-last (kind)"
     generated_tokens: int = 0
     tokens_per_second: float = 0.0
     prompt_token_ids: list[int] = field(default_factory=list, repr=False)
@@ -65,6 +71,9 @@ class CompletionOutcome:
             "promptMs": round(self.prompt_ms, 3),
             "overheadMs": round(self.overhead_ms, 3),
             "promptTokens": self.prompt_tokens,
+            "contextMs": round(self.context_ms, 3),
+            "contextTokens": self.context_tokens,
+            "contextSnippets": self.context_snippets,
             "generatedTokens": self.generated_tokens,
             "tokensPerSecond": round(self.tokens_per_second, 1),
         }
@@ -89,9 +98,12 @@ def cursor_context(text: str, offset: int) -> CursorContext:
 
 
 class CompletionService:
-    def __init__(self, host: EngineHost, get_settings: Callable[[], Settings]) -> None:
+    def __init__(
+        self, host: EngineHost, get_settings: Callable[[], Settings], context: CrossFileContext | None = None
+    ) -> None:
         self.host = host
         self.get_settings = get_settings
+        self.context = context
         self.cache = CompletionCache()
         self._line_counter: tuple[object, LineTokenCounter] | None = None  # (engine, counter)
         self.last: CompletionOutcome | None = None
@@ -159,14 +171,20 @@ class CompletionService:
             state = self.host.state
             return CompletionOutcome("", "not-ready", multiline, message=state.message)
 
-        def job(stop: StopFlag) -> tuple[FimPrompt, GenerationResult, float]:
+        def job(stop: StopFlag) -> tuple[FimPrompt, GenerationResult, float, _ContextReport]:
             engine, fim = self.host.engine, self.host.fim
             prompt_started = time.perf_counter()
+            counter = self._counter_for(engine)
             budget = min(options.prompt_budget_tokens, engine.n_ctx - options.max_tokens - 8)
+            with_context = self.context is not None and settings.context.enabled and request.path is not None
+            context_budget = int(budget * settings.context.budget_fraction) if with_context else 0
             prompt = build_fim_prompt(
-                engine.tokenize, fim, prefix, suffix, budget, options.suffix_fraction,
-                count_line_tokens=self._counter_for(engine),
+                engine.tokenize, fim, prefix, suffix, budget - context_budget, options.suffix_fraction,
+                count_line_tokens=counter,
             )
+            report = _ContextReport()
+            if with_context:
+                prompt = self._add_context(request, prompt, context_budget, settings, engine, fim, counter, report)
             prompt_ms = (time.perf_counter() - prompt_started) * 1000
             generation = GenerationRequest(
                 prompt_tokens=prompt.tokens,
@@ -178,10 +196,10 @@ class CompletionService:
                     (lambda text: block_finished(text, ctx, options.max_lines)) if multiline else (lambda text: False)
                 ),
             )
-            return prompt, engine.generate(generation), prompt_ms
+            return prompt, engine.generate(generation), prompt_ms, report
 
         try:
-            prompt, result, prompt_ms = await self.host.worker.run(request.uri, job, flag)
+            prompt, result, prompt_ms, report = await self.host.worker.run(request.uri, job, flag)
         except Superseded:
             return CompletionOutcome("", "cancelled", multiline)
 
@@ -195,6 +213,9 @@ class CompletionService:
             generated_tokens=result.generated_tokens,
             tokens_per_second=result.tokens_per_second,
             prompt_token_ids=prompt.tokens,
+            context_ms=report.ms,
+            context_tokens=report.tokens,
+            context_snippets=report.snippets,
         )
         if result.stopped_by == "cancelled":
             outcome.reason = "cancelled"
@@ -207,3 +228,31 @@ class CompletionService:
             outcome.reason = "empty"
         self.cache.put(key, outcome.text)
         return outcome
+
+    def _add_context(self, request, prompt, budget, settings, engine, fim, counter, report) -> FimPrompt:
+        """Cross-file snippets in front of the local window (runs on the model thread)."""
+        started = time.perf_counter()
+        line = request.cursor.line
+        window = (line - prompt.prefix_text.count("\n"), line + prompt.suffix_text.count("\n"))
+        try:
+            tokens, gathered = self.context.prompt_tokens(
+                request.path, request.text, request.cursor.offset, window, budget,
+                settings.context.time_budget_ms, engine.tokenize, counter, fim, request.language_id,
+            )
+        except Exception:  # context is a bonus: never lose the completion over it
+            log.exception("cross-file context failed")
+            return prompt
+        report.ms = (time.perf_counter() - started) * 1000
+        report.tokens = len(tokens)
+        if gathered is not None:
+            report.snippets = [
+                f"{s.path.name}:{s.start_line + 1}-{s.end_line + 1} ({s.kind})" for s in gathered.snippets
+            ]
+        return prepend_context(prompt, fim, tokens)
+
+
+@dataclass
+class _ContextReport:
+    ms: float = 0.0
+    tokens: int = 0
+    snippets: list[str] = field(default_factory=list)

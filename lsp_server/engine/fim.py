@@ -10,6 +10,7 @@ a per-family template whose control-token texts are looked up in the vocabulary.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -249,3 +250,14 @@ def build_fim_prompt(
         if fim.middle >= 0:
             tokens.append(fim.middle)
     return FimPrompt(tokens, len(prefix_ids), len(suffix_ids), prefix_text, suffix_text)
+
+
+def prepend_context(prompt: FimPrompt, fim: FimTokens, context_tokens: list[int]) -> FimPrompt:
+    """The prompt with cross-file context tokens placed after BOS, before the FIM part.
+
+    The context is chosen after the local window (so that snippets overlapping it can be left
+    out); this adds it without tokenizing the window again."""
+    if not context_tokens:
+        return prompt
+    at = 1 if fim.bos >= 0 else 0
+    return dataclasses.replace(prompt, tokens=prompt.tokens[:at] + list(context_tokens) + prompt.tokens[at:])

@@ -36,6 +36,12 @@ class ModelWorker:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infill-model")
         self._latest: dict[str, StopFlag] = {}
+        self._waiting: set[StopFlag] = set()  # flags of jobs submitted and not yet started
+
+    def jobs_waiting(self) -> bool:
+        """Whether a job waits for the model thread: background work (hover summaries) checks
+        this per token and gives way, so it never delays a completion."""
+        return bool(self._waiting)
 
     def supersede(self, key: str) -> StopFlag:
         """A fresh flag for key; the previous job under key is told to stop."""
@@ -55,22 +61,25 @@ class ModelWorker:
         if flag is None:
             flag = self.supersede(key) if key is not None else StopFlag()
         loop = asyncio.get_running_loop()
+        self._waiting.add(flag)
         try:
             return await loop.run_in_executor(self._executor, self._run_job, job, flag)
         except asyncio.CancelledError:
             flag.set()  # the thread may still be generating: make it stop at the next token
             raise
         finally:
+            self._waiting.discard(flag)  # also when cancelled before it started
             if key is not None and self._latest.get(key) is flag:
                 del self._latest[key]
 
     def run_blocking(self, job: Callable[[StopFlag], T]) -> T:
         """For the command line: run a job on the model thread and wait."""
         flag = StopFlag()
+        self._waiting.add(flag)
         return self._executor.submit(self._run_job, job, flag).result()
 
-    @staticmethod
-    def _run_job(job: Callable[[StopFlag], T], flag: StopFlag) -> T:
+    def _run_job(self, job: Callable[[StopFlag], T], flag: StopFlag) -> T:
+        self._waiting.discard(flag)
         if flag.is_set():
             raise Superseded()
         return job(flag)

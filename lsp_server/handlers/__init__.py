@@ -6,9 +6,9 @@ LSP types, in a few lines.
 
 from __future__ import annotations
 
-from . import debug, explain, inline_completion, lifecycle, workspace_index
+from . import debug, explain, hover, inline_completion, lifecycle, workspace_index
 
 
 def register_all(server) -> None:
-    for module in (lifecycle, workspace_index, inline_completion, explain, debug):
+    for module in (lifecycle, workspace_index, inline_completion, hover, explain, debug):
         module.register(server)

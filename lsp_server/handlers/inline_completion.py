@@ -7,8 +7,11 @@ the end of its line is clamped, as editors expect.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
 
 from ..completion.service import CompletionRequest
 from ..text import codepoint_to_utf16_column, count_lines, cursor_from_lsp, line_text_at
@@ -27,7 +30,7 @@ def register(server) -> None:
                 f"({count_lines(doc.text)} lines)"
             )
         outcome = await ls.completions.complete(
-            CompletionRequest(uri, doc.text, cursor, doc.language_id),
+            CompletionRequest(uri, doc.text, cursor, doc.language_id, _file_path(uri)),
             is_current=lambda: ls.document_version(uri) == doc.version,
         )
         if not outcome.text:
@@ -36,3 +39,7 @@ def register(server) -> None:
         at = types.Position(line=cursor.line, character=column)
         item = types.InlineCompletionItem(insert_text=outcome.text, range=types.Range(start=at, end=at))
         return types.InlineCompletionList(items=[item])
+
+
+def _file_path(uri: str) -> Path | None:
+    return Path(to_fs_path(uri)) if uri.startswith("file:") else None

@@ -72,4 +72,5 @@ def register(server) -> None:
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls, params) -> None:
         ls.worker.shutdown()
+        ls.hover.shutdown()
         ls.index_host.shutdown()

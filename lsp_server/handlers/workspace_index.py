@@ -16,6 +16,9 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from ..hover.summary_cache import SummaryCache
+from ..index.store import default_db_path
+
 log = logging.getLogger(__name__)
 
 SYMBOL_KINDS = {
@@ -44,6 +47,8 @@ async def start_indexing(ls) -> None:
     roots = ls.workspace_roots()
     if not roots or not ls.settings.index.enabled:
         return
+    # Generated hover summaries are kept beside the index database, so restarts reuse them.
+    ls.hover.summaries = SummaryCache(default_db_path(roots).with_suffix(".summaries.json"))
     token = str(uuid.uuid4())
     progress = ls.work_done_progress
     use_progress = bool(ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress)
@@ -79,19 +84,33 @@ async def start_indexing(ls) -> None:
     ls.send_status(ls.engine_host.state.state, ls.engine_host.state.message or message)
 
 
+def _changed_line(changes) -> int | None:
+    """The line of the last incremental change (None for a whole-document replacement)."""
+    for change in reversed(changes):
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            return change.range.start.line
+    return None
+
+
 def register(server) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
-        path = _path(params.text_document.uri)
+        document = params.text_document
+        path = _path(document.uri)
         if path is not None:
-            ls.index_host.document_changed(path, params.text_document.text)
+            ls.index_host.document_changed(path, document.text)
+            ls.recent_edits.note_open(path, document.text, document.language_id or "")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         path = _path(uri)
         if path is not None and uri in ls.workspace.text_documents:
-            ls.index_host.document_changed(path, ls.workspace.get_text_document(uri).source)
+            document = ls.workspace.get_text_document(uri)
+            ls.index_host.document_changed(path, document.source)
+            line = _changed_line(params.content_changes)
+            if line is not None:
+                ls.recent_edits.note_edit(path, document.source, line, document.language_id or "")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:

@@ -1,0 +1,160 @@
+"""Model-free benchmark of cross-file context retrieval: `python bench/context.py [REPO_PATH ...]`.
+
+For a real repository that is not this project (default: the standard library's `asyncio` and
+`email` packages), index it into a temporary database and pick lines that use a name defined in
+ANOTHER file of the repository, found through the file's imports:
+- `from .x import name` ... `name(...)`: the cursor goes right before `name`;
+- `from . import x` / `import pkg.x as x` ... `x.name`: the cursor goes right before `name`.
+The editor buffer is cut at the cursor (the rest of the file, the hidden line included, is
+unknown to the index and the retriever), context is gathered with the default budgets
+(1024 snippet tokens, counted as len(text) // 4; 5 ms time budget), and the sample counts as
+found when a snippet shows the definition: a definition snippet covering its line, or an
+outline listing its signature. Prints recall, mean context tokens and p50/p95 gathering time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lsp_server.context import ContextRetriever
+from lsp_server.context.resolve import Resolver
+from lsp_server.index import Symbol, WorkspaceIndex
+
+SAMPLES = 200
+BUDGET_TOKENS = 1024
+TIME_BUDGET_MS = 5.0
+
+
+IMPORT_STATEMENT = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import\b[^\n(]*(?:\([^)]*\))?", re.MULTILINE)
+
+
+def count_tokens(text: str) -> int:
+    return len(text) // 4 + 1
+
+
+def find_samples(index: WorkspaceIndex, limit: int, seed: int = 0) -> list[tuple[Path, int, str, Symbol, str]]:
+    """(file, cursor offset, name, the definition, "name" | "attribute") for uses of names
+    defined in other files of the repository."""
+    resolver = Resolver(index)
+    found = []
+    for path in index.files():
+        resolver.begin()
+        entry = resolver.entry(path)
+        if entry is None:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        import_lines = {item.line for item in entry.imports}
+        for statement in IMPORT_STATEMENT.finditer(text):  # multi-line `from x import (...)`
+            first = text.count("\n", 0, statement.start())
+            import_lines.update(range(first, first + statement.group().count("\n") + 1))
+        line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        for local, item in resolver.bindings(entry).items():
+            target_path, symbol = resolver.resolve_import(entry, item)
+            if target_path is None or target_path == path:
+                continue
+            if symbol is not None:  # a name imported from another file
+                pattern = re.compile(rf"(?<![\w.]){re.escape(local)}\b")
+                kind = "name"
+            else:  # a module: its attributes
+                pattern = re.compile(rf"(?<![\w.]){re.escape(local)}\.(\w+)")
+                kind = "attribute"
+            for match in pattern.finditer(text):
+                line = text.count("\n", 0, match.start())
+                stripped = text[line_starts[line]:match.start()].lstrip()
+                if line in import_lines or line <= item.line or stripped.startswith(("#", "import", "from")):
+                    continue
+                if kind == "name":
+                    found.append((path, match.start(), local, symbol, kind))
+                else:
+                    target = resolver.entry(target_path)
+                    member = next((s for s in target.symbols if s.name == match.group(1) and s.parent is None), None)
+                    if member is not None:
+                        found.append((path, match.start(1), member.name, member, kind))
+    random.Random(seed).shuffle(found)
+    return found[:limit]
+
+
+def is_found(snippets, symbol: Symbol) -> bool:
+    head = symbol.signature.split("\n")[0].strip()
+    for snippet in snippets:
+        if snippet.path != symbol.path:
+            continue
+        if snippet.kind == "outline" and head and head in snippet.text:
+            return True
+        if snippet.kind != "outline" and snippet.start_line <= symbol.start_line <= snippet.end_line:
+            return True
+    return False
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def measure(repo: Path, samples: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="infill-bench-context-") as scratch:
+        index = WorkspaceIndex([repo], db_path=Path(scratch) / "index.sqlite3", workers=0)
+        stats = index.build()
+        chosen = find_samples(index, samples)
+        retriever = ContextRetriever(index)
+        hits, tokens, times = {"name": [], "attribute": []}, [], []
+        for path, offset, _name, symbol, kind in chosen:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            visible = text[:offset]  # everything from the cursor on is hidden
+            index.update_document(path, visible)
+            started = time.perf_counter()
+            result = retriever.gather(path, visible, offset, BUDGET_TOKENS, count_tokens,
+                                      time_budget_ms=TIME_BUDGET_MS)
+            times.append((time.perf_counter() - started) * 1000)
+            index.close_document(path)
+            tokens.append(result.tokens)
+            hits[kind].append(is_found(result.snippets, symbol))
+        index.close()
+    every = hits["name"] + hits["attribute"]
+    return {
+        "repo": str(repo),
+        "files": stats.files,
+        "samples": len(every),
+        "recall": sum(every) / max(1, len(every)),
+        "recall_name": sum(hits["name"]) / max(1, len(hits["name"])),
+        "names": len(hits["name"]),
+        "recall_attribute": sum(hits["attribute"]) / max(1, len(hits["attribute"])),
+        "attributes": len(hits["attribute"]),
+        "mean_tokens": statistics.mean(tokens) if tokens else 0,
+        "p50_ms": percentile(times, 0.5) if times else 0,
+        "p95_ms": percentile(times, 0.95) if times else 0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repos", nargs="*", help="repositories to measure (default: stdlib asyncio and email)")
+    parser.add_argument("--samples", type=int, default=SAMPLES)
+    arguments = parser.parse_args()
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    repos = [Path(p).resolve() for p in arguments.repos] or [stdlib / "asyncio", stdlib / "email"]
+    rows = [measure(repo, arguments.samples) for repo in repos]
+    header = f"{'repository':<28} {'files':>5} {'samples':>7} {'recall':>7} {'names':>13} {'attributes':>13} {'tokens':>7} {'p50 ms':>7} {'p95 ms':>7}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{Path(row['repo']).name:<28} {row['files']:>5} {row['samples']:>7} {row['recall']:>7.1%} "
+            f"{row['recall_name']:>6.1%} ({row['names']:>3}) {row['recall_attribute']:>6.1%} ({row['attributes']:>3}) "
+            f"{row['mean_tokens']:>7.0f} {row['p50_ms']:>7.2f} {row['p95_ms']:>7.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

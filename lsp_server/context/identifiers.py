@@ -1,0 +1,57 @@
+"""Identifiers in source text: the words retrieval and resolution work with.
+
+A plain regular expression, not a parser: it runs on every keystroke over a few dozen lines,
+it works on half-typed code, and it is the same for every language. Keywords and very short
+words carry no information about which definition is wanted, so they are left out.
+"""
+
+from __future__ import annotations
+
+import re
+
+IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+# `base.attr` pairs (Python, JS/TS, Go, Java, Rust paths with ::).
+ATTRIBUTE = re.compile(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::)\s*([A-Za-z_$][A-Za-z0-9_$]*)")
+
+KEYWORDS = frozenset(
+    ["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "self", "cls", "match", "case", "print", "len", "str", "int", "float", "bool", "list", "dict", "set", "tuple", "object", "type", "abstract", "any", "boolean", "catch", "const", "constructor", "debugger", "declare", "default", "delete", "do", "enum", "export", "extends", "false", "function", "get", "implements", "instanceof", "interface", "let", "new", "null", "number", "of", "package", "private", "protected", "public", "readonly", "require", "static", "string", "super", "switch", "this", "throw", "true", "typeof", "undefined", "var", "void", "keyof", "infer", "never", "unknown", "func", "go", "chan", "defer", "fallthrough", "goto", "map", "range", "struct", "select", "fn", "impl", "mut", "pub", "use", "crate", "mod", "trait", "where", "loop", "move", "ref", "unsafe", "dyn", "final", "native", "synchronized", "throws", "transient", "volatile", "char", "short", "long", "double", "byte", "auto", "extern", "register", "signed", "unsigned", "sizeof", "typedef", "union", "inline", "template", "typename", "namespace", "using", "virtual", "nullptr", "operator", "friend", "explicit", "Self"]
+)
+
+
+def is_interesting(word: str) -> bool:
+    return len(word) >= 2 and word not in KEYWORDS
+
+
+def token_set(text: str) -> frozenset[str]:
+    """The distinct interesting identifiers of a text (for Jaccard similarity)."""
+    return frozenset(word for word in IDENTIFIER.findall(text) if is_interesting(word))
+
+
+def names_near(text: str, offset: int, lines_before: int = 30) -> dict[str, float]:
+    """Identifiers used in the `lines_before` lines before the cursor's line and in that line up
+    to the cursor, each with a weight: higher for names nearer the cursor and used more often.
+    The dictionary is ordered most relevant first."""
+    start = offset
+    for _ in range(lines_before + 1):
+        newline = text.rfind("\n", 0, start)
+        if newline < 0:
+            start = 0
+            break
+        start = newline
+    window = text[start:offset]
+    weights: dict[str, float] = {}
+    lines = window.split("\n")
+    last = len(lines) - 1
+    for number, line in enumerate(lines):
+        closeness = 1.0 / (1.0 + (last - number) / 8.0)  # 1 on the cursor's line, 0.2 thirty lines up
+        for word in IDENTIFIER.findall(line):
+            if is_interesting(word):
+                weights[word] = max(weights.get(word, 0.0), closeness) + 0.05
+    return dict(sorted(weights.items(), key=lambda item: -item[1]))
+
+
+def attribute_before_cursor(text: str, offset: int) -> tuple[str, str] | None:
+    """`(base, partial)` when the cursor follows `base.` or `base.par` (an attribute being typed)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    match = re.search(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::)([A-Za-z0-9_$]*)$", text[line_start:offset])
+    return (match.group(1), match.group(2)) if match else None

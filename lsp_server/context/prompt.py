@@ -1,0 +1,56 @@
+"""Snippets into prompt tokens, placed before the FIM prefix.
+
+Models trained on whole repositories (Qwen2.5-Coder, StarCoder2) have a format for it:
+`<repo_name>name\n` then `<file_sep>path\n` + file text for each file, and the file being
+completed last. That is used when the model's FimTokens has a file separator; other models get
+each snippet as plain text under a comment with its path, in the language's comment syntax.
+
+Control tokens go in by id; every piece of user text (names, paths, code) is tokenized by the
+passed `tokenize`, which must use special=False, so text such as "<file_sep>" in a file can
+never become a control token. The most useful snippet is placed last, nearest the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..engine.fim import FimTokens
+from .snippets import Snippet, line_comment, relative_path
+
+
+def render_context(
+    snippets: list[Snippet],
+    fim: FimTokens,
+    tokenize: Callable[[str], list[int]],
+    current_path: str,
+    repo_name: str,
+    roots: list[Path] = (),
+    language: str = "",
+) -> list[int]:
+    """Token ids to pass as `build_fim_prompt(..., context_tokens=...)`.
+
+    `snippets` come most useful first (as `gather_context` returns them). `current_path` is the
+    current file's path relative to the workspace (shown in repository format); `roots` make
+    the snippets' paths relative; `language` picks the comment syntax of the plain format.
+    """
+    ordered = list(reversed(snippets))  # the best snippet ends up next to the cursor
+    if fim.file_sep >= 0:
+        tokens: list[int] = []
+        if fim.repo_name >= 0:
+            tokens += [fim.repo_name] + tokenize(repo_name + "\n")
+        for snippet in ordered:
+            tokens += [fim.file_sep] + tokenize(relative_path(snippet.path, list(roots)) + "\n")
+            tokens += tokenize(snippet.text.rstrip("\n") + "\n")
+        if snippets or fim.repo_name >= 0:
+            tokens += [fim.file_sep] + tokenize(current_path + "\n")
+        return tokens
+    if not snippets:
+        return []
+    marker = line_comment(language or snippets[0].language)
+    parts = [
+        f"{marker} path: {relative_path(snippet.path, list(roots))}\n{snippet.text.rstrip(chr(10))}\n\n"
+        for snippet in ordered
+    ]
+    parts.append(f"{marker} path: {current_path}\n")
+    return tokenize("".join(parts))

@@ -1,0 +1,71 @@
+"""Cross-file context for one completion, as prompt token ids.
+
+The completion service calls `CrossFileContext.prompt_tokens` on the model thread, after it
+has cut the local window around the cursor: the snippets that overlap that window are left
+out, the rest are ranked into the context budget and rendered in the model's repository
+format (see prompt.py). Retrieval caches live in one `ContextRetriever` per workspace index.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ..engine.fim import FimTokens
+from ..index import WorkspaceIndex
+from .gather import ContextResult, ContextRetriever
+from .prompt import render_context
+from .recent import RecentEdits
+from .snippets import relative_path
+
+log = logging.getLogger(__name__)
+
+
+class CrossFileContext:
+    def __init__(self, index: Callable[[], WorkspaceIndex | None], recent: RecentEdits | None = None) -> None:
+        self._index = index
+        self.recent = recent if recent is not None else RecentEdits()
+        self._retriever: ContextRetriever | None = None
+
+    def _retriever_for(self, index: WorkspaceIndex) -> ContextRetriever:
+        if self._retriever is None or self._retriever.index is not index:
+            self._retriever = ContextRetriever(index)
+        return self._retriever
+
+    def prompt_tokens(
+        self,
+        path: Path,
+        text: str,
+        offset: int,
+        window_lines: tuple[int, int],
+        budget_tokens: int,
+        time_budget_ms: float,
+        tokenize: Callable[[str], list[int]],
+        count_line_tokens: Callable[[str], int],
+        fim: FimTokens,
+        language: str = "",
+    ) -> tuple[list[int], ContextResult | None]:
+        """Token ids to put before the FIM prefix, and what was gathered (None: no index)."""
+        index = self._index()
+        if index is None or budget_tokens <= 0:
+            return [], None
+        path = Path(os.path.abspath(path))
+
+        def count_tokens(snippet_text: str) -> int:
+            # Per-line counts are cached across requests: snippets repeat from one keystroke
+            # to the next, so ranking costs dictionary lookups, not tokenizer calls.
+            return sum(count_line_tokens(line) for line in snippet_text.splitlines(keepends=True))
+
+        result = self._retriever_for(index).gather(
+            path, text, offset, budget_tokens, count_tokens, self.recent, time_budget_ms, window_lines
+        )
+        if not result.snippets:
+            return [], result
+        roots = list(index.roots)
+        repo = roots[0].name if roots else ""
+        tokens = render_context(
+            result.snippets, fim, tokenize, relative_path(path, roots), repo, roots, language
+        )
+        return tokens, result

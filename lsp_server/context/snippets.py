@@ -1,0 +1,179 @@
+"""Snippets: pieces of other files offered to the model, and how a definition becomes one.
+
+A definition snippet is the symbol's whole text when it is small, else its head: decorators,
+signature and docstring (Python) or doc comment and signature (other languages), and for a
+class the signatures of its members. The text comes from the index's chunks, so an unsaved
+editor buffer the index knows is shown as the editor has it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..index import FileEntry, Symbol
+
+SMALL_BODY_LINES = 12  # definitions up to this long are shown whole
+COMPACT_BODY_LINES = 3  # the same, for compact snippets
+MAX_DOC_LINES = 4  # lines of a docstring kept in a head
+MAX_MEMBERS = 16  # member signatures listed under a class head
+MAX_OUTLINE_LINE = 100  # characters of a signature in an outline
+_CACHED_FILES = 64
+
+LINE_COMMENT = {
+    "python": "#",
+    "ruby": "#",
+    "shell": "#",
+    "bash": "#",
+    "yaml": "#",
+    "toml": "#",
+    "lua": "--",
+    "sql": "--",
+    "haskell": "--",
+}  # everything else: "//"
+
+
+def line_comment(language: str) -> str:
+    return LINE_COMMENT.get(language, "//")
+
+
+@dataclass
+class Snippet:
+    """One piece of context: lines [start_line, end_line] (0-based, inclusive) of `path`."""
+
+    path: Path
+    start_line: int
+    end_line: int
+    text: str
+    kind: str  # "definition", "outline", "similar", "recent"
+    score: float
+    language: str = ""
+    name: str = ""  # the symbol a definition/outline snippet is about
+    tokens: int = field(default=0, compare=False)  # set when the snippet is counted
+    # Builds `text` when the snippet is chosen: most candidates are never shown, so their
+    # text is not worth making.
+    render: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+
+    def materialize(self) -> str:
+        if self.render is not None:
+            self.text, self.render = self.render(), None
+        return self.text
+
+
+class SourceLines:
+    """Lines of indexed files rebuilt from their chunks, remembered by content hash."""
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[Path, tuple[str, dict[int, str]]] = OrderedDict()
+
+    def of(self, entry: FileEntry) -> dict[int, str]:
+        cached = self._cache.get(entry.path)
+        if cached is not None and cached[0] == entry.hash:
+            self._cache.move_to_end(entry.path)
+            return cached[1]
+        lines: dict[int, str] = {}
+        for chunk in entry.chunks:
+            for number, line in enumerate(chunk.text.split("\n"), chunk.start_line):
+                lines[number] = line
+        self._cache[entry.path] = (entry.hash, lines)
+        if len(self._cache) > _CACHED_FILES:
+            self._cache.popitem(last=False)
+        return lines
+
+
+def definition_text(
+    symbol: Symbol, lines: dict[int, str], members: list[Symbol] = (), compact: bool = False
+) -> str:
+    """The text shown for a definition (see the module docstring). `compact`: only the
+    signature and the first line of the doc (for names the cursor is not near)."""
+    span = symbol.end_line - symbol.start_line + 1
+    body = [lines.get(number) for number in range(symbol.start_line, symbol.end_line + 1)]
+    if span <= (COMPACT_BODY_LINES if compact else SMALL_BODY_LINES) and None not in body:
+        return textwrap.dedent("\n".join(body))
+    head = _head_lines(symbol, lines, doc_lines=1 if compact else MAX_DOC_LINES)
+    if compact:
+        return textwrap.dedent("\n".join(head))
+    if symbol.kind in ("class", "struct", "interface", "trait", "enum") and members:
+        indent = " " * 4
+        for member in members[:MAX_MEMBERS]:
+            signature = member.signature.split("\n")[0].rstrip()
+            head.append(indent + signature + (": ..." if symbol.language == "python" else ""))
+    return textwrap.dedent("\n".join(head))
+
+
+def _head_lines(symbol: Symbol, lines: dict[int, str], doc_lines: int = MAX_DOC_LINES) -> list[str]:
+    """Decorators, signature and docstring/doc comment of a symbol."""
+    first_signature_line = symbol.signature.split("\n")[0].strip()
+    signature_lines = symbol.signature.count("\n") + 1
+    start = symbol.start_line
+    head: list[str] = []
+    if symbol.language != "python" and symbol.doc:
+        marker = line_comment(symbol.language)
+        head += [f"{marker} {line}".rstrip() for line in symbol.doc.split("\n")[:doc_lines]]
+    # Where the signature starts (after decorators/attributes).
+    signature_at = start
+    for number in range(start, min(symbol.end_line, start + 20) + 1):
+        line = lines.get(number)
+        if line is not None and first_signature_line and first_signature_line[:40] in line:
+            signature_at = number
+            break
+    for number in range(start, signature_at + signature_lines):
+        line = lines.get(number)
+        if line is None:
+            return [symbol.signature]
+        head.append(line)
+    if symbol.language == "python" and symbol.doc:
+        indent = " " * (symbol.start_column + 4)
+        doc = symbol.doc.split("\n")
+        kept = doc[:doc_lines] + (["..."] if len(doc) > doc_lines else [])
+        head.append(indent + '"""' + ("\n" + indent).join(kept).rstrip() + '"""')
+    return head
+
+
+def definition_snippet(
+    symbol: Symbol, entry: FileEntry, sources: SourceLines, score: float, members: list[Symbol] = (),
+    compact: bool = False,
+) -> Snippet:
+    """A definition's snippet; its text is made only if it is chosen. `members`: the symbols
+    whose parent is this one (listed under a large class)."""
+
+    def render() -> str:
+        ordered = [s for s in members if s.kind != "field"] + [s for s in members if s.kind == "field"]
+        return definition_text(symbol, sources.of(entry), ordered, compact)
+
+    return Snippet(
+        symbol.path, symbol.start_line, symbol.end_line, "", "definition", score, symbol.language, symbol.name,
+        render=render,
+    )
+
+
+def outline_snippet(entry: FileEntry, score: float, prefer: frozenset[str] = frozenset(), limit: int = 40) -> Snippet:
+    """The top-level signatures of a module (for `module.` before the cursor), most likely
+    first so that cutting it to fit the budget drops the least likely: names in `prefer`
+    (already used on this module), then public classes and functions, then public variables,
+    then private names; in file order within each group."""
+
+    def render() -> str:
+        symbols = [s for s in entry.symbols if s.parent is None and s.name != "__all__"]
+        symbols.sort(key=lambda s: (s.name not in prefer, s.name.startswith("_"), s.kind == "variable", s.start_line))
+        lines = []
+        for symbol in symbols[:limit]:
+            line = symbol.signature.split("\n")[0].rstrip().rstrip(":")
+            if len(line) > MAX_OUTLINE_LINE:
+                line = line[:MAX_OUTLINE_LINE] + " ..."
+            lines.append(line + (": ..." if symbol.language == "python" and symbol.kind != "variable" else ""))
+        return "\n".join(lines)
+
+    end = max((s.end_line for s in entry.symbols), default=0)
+    return Snippet(entry.path, 0, end, "", "outline", score, entry.language, entry.path.stem, render=render)
+
+
+def relative_path(path: Path, roots: list[Path]) -> str:
+    """The path shown to the model and the user: relative to the workspace root holding it."""
+    for root in roots:
+        if root in path.parents:
+            return path.relative_to(root).as_posix()
+    return path.name

@@ -1,0 +1,43 @@
+"""textDocument/hover: the signature, documentation and location of the name under the cursor.
+
+Answered from the workspace index (no model needed); a symbol without documentation gets a
+generated summary once the model has written one (see hover/service.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
+
+from ..text import codepoint_to_utf16_column, count_lines, cursor_from_lsp, line_text_at
+
+
+def register(server) -> None:
+    @server.feature(types.TEXT_DOCUMENT_HOVER, types.HoverOptions())
+    async def hover(ls, params: types.HoverParams) -> types.Hover | None:
+        if not ls.settings.hover.enabled:
+            return None
+        uri = params.text_document.uri
+        doc = ls.document(uri)
+        position = params.position
+        cursor = cursor_from_lsp(doc.text, position.line, position.character)
+        if cursor is None:
+            raise JsonRpcInvalidParams(
+                f"position {position.line}:{position.character} is outside {uri} ({count_lines(doc.text)} lines)"
+            )
+        if not uri.startswith("file:"):
+            return None
+        info = await ls.hover.hover(Path(to_fs_path(uri)), doc.text, cursor.line, cursor.column, ls.open_text)
+        if info is None:
+            return None
+        line_text = line_text_at(doc.text, cursor.line) or ""
+        word = types.Range(
+            start=types.Position(line=cursor.line, character=codepoint_to_utf16_column(line_text, info.start_column)),
+            end=types.Position(line=cursor.line, character=codepoint_to_utf16_column(line_text, info.end_column)),
+        )
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=info.markdown()), range=word
+        )

@@ -1,0 +1,77 @@
+"""A small Python + TypeScript workspace written into a temporary folder, and its index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsp_server.index import WorkspaceIndex
+
+FILES = {
+    "pkg/__init__.py": "from .shapes import Circle\n",
+    "pkg/shapes.py": '''"""Shapes."""
+
+
+class Circle:
+    """A circle of a given radius."""
+
+    def __init__(self, radius):
+        self.radius = radius
+
+    def area(self):
+        """The area of the circle."""
+        return 3.14159 * self.radius ** 2
+
+
+def make_circle(radius):
+    """Build a Circle, checking the radius."""
+    if radius < 0:
+        raise ValueError("negative radius")
+    return Circle(radius)
+''',
+    "pkg/geometry/util.py": '''def clamp(value, low, high):
+    """Limit value to [low, high]."""
+    return max(low, min(value, high))
+
+
+def unused_helper():
+    return 42
+''',
+    "app/main.py": '''from pkg.shapes import make_circle
+from pkg.geometry import util
+from pkg import Circle
+
+
+def report(radius):
+    """Print the area of a circle."""
+    size = util.clamp(radius, 0, 10)
+    shape = make_circle(size)
+    return shape.area()
+''',
+    "web/src/format.ts": '''/** Format a price in euros. */
+export function formatPrice(cents: number): string {
+  return (cents / 100).toFixed(2) + " EUR";
+}
+
+export interface Cart {
+  items: number[];
+  total(): number;
+}
+''',
+    "web/src/app.ts": '''import { formatPrice, Cart } from "./format";
+import * as fmt from "./format";
+
+export function show(cart: Cart): string {
+  return formatPrice(cart.total());
+}
+''',
+}
+
+
+def make_workspace(root: Path) -> WorkspaceIndex:
+    for relative, text in FILES.items():
+        path = root / "ws" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    index = WorkspaceIndex([root / "ws"], db_path=root / "index.sqlite3", workers=0)
+    index.build()
+    return index
