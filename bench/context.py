@@ -6,10 +6,12 @@ ANOTHER file of the repository, found through the file's imports:
 - `from .x import name` ... `name(...)`: the cursor goes right before `name`;
 - `from . import x` / `import pkg.x as x` ... `x.name`: the cursor goes right before `name`.
 The editor buffer is cut at the cursor (the rest of the file, the hidden line included, is
-unknown to the index and the retriever), context is gathered with the default budgets
-(1024 snippet tokens, counted as len(text) // 4; 5 ms time budget), and the sample counts as
-found when a snippet shows the definition: a definition snippet covering its line, or an
-outline listing its signature. Prints recall, mean context tokens and p50/p95 gathering time.
+unknown to the index and the retriever), and context is gathered exactly as the server does for
+a completion (`CrossFileContext.prompt_tokens`): the server's default budgets (the context share
+of the prompt budget, 5 ms time budget), tokens counted and rendered by StarCoder's real
+tokenizer in the repository format. A sample counts as found when a chosen snippet shows the
+definition: a definition snippet covering its line, or an outline listing its signature.
+Prints recall, mean context tokens and p50/p95 time (gathering, ranking, rendering to tokens).
 """
 
 from __future__ import annotations
@@ -26,20 +28,38 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lsp_server.context import ContextRetriever
+from lsp_server.config import Settings
+from lsp_server.context.provider import CrossFileContext
 from lsp_server.context.resolve import Resolver
+from lsp_server.engine.fim import FimTokens, LineTokenCounter
 from lsp_server.index import Symbol, WorkspaceIndex
 
 SAMPLES = 200
-BUDGET_TOKENS = 1024
-TIME_BUDGET_MS = 5.0
+DEFAULTS = Settings()
+BUDGET_TOKENS = int(DEFAULTS.completion.prompt_budget_tokens * DEFAULTS.context.budget_fraction)
+TIME_BUDGET_MS = DEFAULTS.context.time_budget_ms
+VOCAB = Path(__file__).resolve().parents[1] / "models" / "vocab" / "ggml-vocab-starcoder.gguf"
+WINDOW_LINES_BEFORE = 40  # lines of the current file the local window shows at the default budget
 
 
 IMPORT_STATEMENT = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import\b[^\n(]*(?:\([^)]*\))?", re.MULTILINE)
 
 
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
+def starcoder_tokenizer():
+    """StarCoder's tokenizer (text only, never control tokens) and its FIM ids."""
+    import llama_cpp
+
+    vocab = llama_cpp.Llama(model_path=str(VOCAB), vocab_only=True, verbose=False)
+
+    def tokenize(text: str) -> list[int]:
+        return vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+
+    def control(text: str) -> int:
+        return vocab.tokenize(text.encode(), add_bos=False, special=True)[0]
+
+    fim = FimTokens("starcoder", control("<fim_prefix>"), control("<fim_suffix>"), control("<fim_middle>"), "psm",
+                    repo_name=control("<repo_name>"), file_sep=control("<file_sep>"))
+    return tokenize, fim
 
 
 def find_samples(index: WorkspaceIndex, limit: int, seed: int = 0) -> list[tuple[Path, int, str, Symbol, str]]:
@@ -106,18 +126,22 @@ def measure(repo: Path, samples: int) -> dict:
         index = WorkspaceIndex([repo], db_path=Path(scratch) / "index.sqlite3", workers=0)
         stats = index.build()
         chosen = find_samples(index, samples)
-        retriever = ContextRetriever(index)
+        tokenize, fim = starcoder_tokenizer()
+        counter = LineTokenCounter(tokenize)
+        context = CrossFileContext(lambda: index)
         hits, tokens, times = {"name": [], "attribute": []}, [], []
         for path, offset, _name, symbol, kind in chosen:
             text = path.read_text(encoding="utf-8", errors="replace")
             visible = text[:offset]  # everything from the cursor on is hidden
             index.update_document(path, visible)
+            line = visible.count("\n")
+            window = (max(0, line - WINDOW_LINES_BEFORE), line)
             started = time.perf_counter()
-            result = retriever.gather(path, visible, offset, BUDGET_TOKENS, count_tokens,
-                                      time_budget_ms=TIME_BUDGET_MS)
+            ids, result = context.prompt_tokens(path, visible, offset, window, BUDGET_TOKENS, TIME_BUDGET_MS,
+                                                tokenize, counter, fim, "python")
             times.append((time.perf_counter() - started) * 1000)
             index.close_document(path)
-            tokens.append(result.tokens)
+            tokens.append(len(ids))
             hits[kind].append(is_found(result.snippets, symbol))
         index.close()
     every = hits["name"] + hits["attribute"]
@@ -144,6 +168,7 @@ def main() -> int:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     repos = [Path(p).resolve() for p in arguments.repos] or [stdlib / "asyncio", stdlib / "email"]
     rows = [measure(repo, arguments.samples) for repo in repos]
+    print(f"context budget {BUDGET_TOKENS} tokens (StarCoder tokenizer), time budget {TIME_BUDGET_MS} ms")
     header = f"{'repository':<28} {'files':>5} {'samples':>7} {'recall':>7} {'names':>13} {'attributes':>13} {'tokens':>7} {'p50 ms':>7} {'p95 ms':>7}"
     print(header)
     print("-" * len(header))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -100,7 +101,8 @@ async def lsp_session(
     init_options: dict | None, root: Path | None = None, wait_engine: bool = True, configuration: dict | None = None
 ):
     # The index database goes to the user cache: keep it in a temp folder.
-    env = {**os.environ, "XDG_CACHE_HOME": tempfile.mkdtemp(prefix="infill-cache-")}
+    cache_home = tempfile.mkdtemp(prefix="infill-cache-")
+    env = {**os.environ, "XDG_CACHE_HOME": cache_home}
     config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", "serve"], server_env=env)
     client = await config.start()
     if configuration is not None:  # answers the server's workspace/configuration requests
@@ -129,3 +131,4 @@ async def lsp_session(
             if client._server is not None and client._server.returncode is None:
                 client._server.kill()
         await asyncio.wait_for(client.stop(), 20)
+        shutil.rmtree(cache_home, ignore_errors=True)

@@ -77,22 +77,13 @@ async function inWindow(name, settings, body) {
   }
 }
 
-/**
- * What the running server says it provides (the extension logs it after `initialize`).
- * A feature the server does not advertise yet makes its test a TODO instead of a failure:
- * the test turns into a hard check as soon as the server advertises the feature.
- */
-async function serverProvides(feature) {
+/** What the running server says it provides (the extension logs it after `initialize`). */
+async function assertServerProvides(feature) {
   const line = await waitFor(() => codeServer.infillLog().match(/server running; it provides: .*/g)?.pop(), { message: 'the server capabilities in the log' });
-  if (feature === 'hover') return /hover yes/.test(line);
-  if (feature === 'explain') return /commands \[[^\]]*infill\.explain/.test(line);
-  return /inline completion yes/.test(line);
-}
-
-async function todoUnlessProvided(t, feature) {
-  if (await serverProvides(feature)) return false;
-  t.todo(`the server does not advertise ${feature} yet`);
-  return true;
+  const provided = feature === 'hover' ? /hover yes/.test(line)
+    : feature === 'explain' ? /commands \[[^\]]*infill\.explain/.test(line)
+    : /inline completion yes/.test(line);
+  assert.ok(provided, `the server does not advertise ${feature}: ${line}`);
 }
 
 /** Hover on `rectangle_area` in `from geometry import rectangle_area` (main.py line 1). */
@@ -147,7 +138,7 @@ test('ghost text from the real server, Tab accepts it; hover; explain selection'
     });
 
     await t.test('hover over an imported name shows its docstring', async (t) => {
-      if (await todoUnlessProvided(t, 'hover')) return;
+      await assertServerProvides('hover');
       await hoverOnImportedName(workbench);
     });
 
@@ -163,7 +154,7 @@ test('ghost text from the real server, Tab accepts it; hover; explain selection'
     });
 
     await t.test('explain can be cancelled from the panel', async (t) => {
-      if (await todoUnlessProvided(t, 'explain')) return;
+      await assertServerProvides('explain');
       await workbench.goTo(4, 1);
       for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+ArrowDown');
       await workbench.runCommand('Infill: Explain Selection');
@@ -188,7 +179,7 @@ test('ghost text from the real server, Tab accepts it; hover; explain selection'
     });
 
     await t.test('explain selection shows the model answer in a side panel', async (t) => {
-      if (await todoUnlessProvided(t, 'explain')) return;
+      await assertServerProvides('explain');
       await workbench.goTo(4, 1);
       for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+ArrowDown');
       await workbench.runCommand('Infill: Explain Selection');
@@ -233,7 +224,7 @@ test('model missing: status bar error, hover still works', { timeout: 240_000 },
     await workbench.screenshot('model-missing-status');
 
     await t.test('hover still works without a model', async (t) => {
-      if (await todoUnlessProvided(t, 'hover')) return;
+      await assertServerProvides('hover');
       await hoverOnImportedName(workbench);
     });
 
