@@ -14,6 +14,7 @@ from typing import Callable
 from ..config import Settings
 from .base import Engine, EngineError
 from .fim import FimTokens, resolve_fim_tokens
+from .registry import require_pulled, resolve_model_setting
 from .worker import ModelWorker, StopFlag, Superseded
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,14 @@ class EngineHost:
         self._on_state(self.state)
 
     def model_path(self, settings: Settings) -> str:
-        return settings.model.path or str(default_model_path())
+        """The GGUF file to load: model.path, where a registry name (see
+        `infill models list`) stands for its pulled copy; the embedded model if unset."""
+        return resolve_model_setting(settings.model.path) or str(default_model_path())
 
     def _key(self, settings: Settings) -> tuple:
         m, e = settings.model, settings.engine
-        return (e.kind, e.url, e.model, e.api_key_env, self.model_path(settings),
-                m.n_ctx, m.n_gpu_layers, m.n_threads, m.fim_family)
+        return (e.kind, e.url, e.model, e.api_key_env, e.api, e.connect_timeout_ms, e.timeout_ms, e.verify_tls,
+                self.model_path(settings), m.n_ctx, m.n_gpu_layers, m.n_threads, m.fim_family, m.vram_budget_mb)
 
     def needs_reload(self, settings: Settings) -> bool:
         return self._key(settings) != self._loaded_key
@@ -65,7 +68,8 @@ class EngineHost:
             self._loaded_key = key
             self._set_state("disabled", "completions disabled (infill.engine.kind is none)")
             return self.state
-        self._set_state("loading", f"loading {self.model_path(settings)}")
+        what = settings.engine.url if settings.engine.kind == "remote" else self.model_path(settings)
+        self._set_state("loading", f"loading {what}")
         try:
             await self.worker.run("engine", lambda flag: self._load_blocking(settings))
         except Superseded:
@@ -74,7 +78,7 @@ class EngineHost:
             log.error("engine failed to load: %s", exc)
             self._set_state("error", str(exc))
         else:
-            self._set_state("ready", f"{self.engine.name} ready ({self.fim.family} FIM)")
+            self._set_state("ready", ready_message(self.engine, self.fim.family))
         self._loaded_key = key
         return self.state
 
@@ -90,7 +94,12 @@ class EngineHost:
 
     def _load_blocking(self, settings: Settings) -> None:
         self._unload()
-        engine = create_engine(settings, self.model_path(settings))
+        require_pulled(settings.model.path)
+        if settings.engine.kind == "remote":
+            # model.path is optional here: a local copy of the remote model's tokenizer.
+            engine = create_engine(settings, resolve_model_setting(settings.model.path))
+        else:
+            engine = create_engine(settings, self.model_path(settings))
         try:
             fim = resolve_fim_tokens(engine, settings.model.fim_family)
         except EngineError:
@@ -102,13 +111,26 @@ class EngineHost:
         return self.state.state == "ready" and self.engine is not None
 
 
-def create_engine(settings: Settings, model_path: str) -> Engine:
+def ready_message(engine: Engine, fim_family: str) -> str:
+    """The status line: the model, its FIM template and where it runs."""
+    where = getattr(engine, "offload_report", "")
+    return f"{engine.name} ready ({fim_family} FIM" + (f"; {where})" if where else ")")
+
+
+def create_engine(settings: Settings, model_path: str | None) -> Engine:
     kind = settings.engine.kind
+    m = settings.model
     if kind == "llama_cpp":
         from .llama_cpp_engine import LlamaCppEngine
 
-        m = settings.model
-        return LlamaCppEngine(model_path, n_ctx=m.n_ctx, n_gpu_layers=m.n_gpu_layers, n_threads=m.n_threads)
+        return LlamaCppEngine(
+            model_path, n_ctx=m.n_ctx, n_gpu_layers=m.n_gpu_layers, n_threads=m.n_threads,
+            vram_budget_mb=m.vram_budget_mb,
+        )
+    if kind == "remote":
+        from .remote import RemoteEngine
+
+        return RemoteEngine.connect(settings, vocab_path=model_path)
     raise EngineError(f"engine kind {kind!r} is not available in this build")
 
 

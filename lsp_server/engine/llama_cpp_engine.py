@@ -26,6 +26,29 @@ def gpu_offload_available() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
+def choose_offload(path: Path, n_ctx: int, n_gpu_layers: int | None, vram_budget_mb: int) -> tuple[int, str]:
+    """(n_gpu_layers, report): an explicit setting wins; otherwise the layers that fit
+    the VRAM budget (engine/vram.py), or none without a GPU build of llama.cpp."""
+    if n_gpu_layers == 0:
+        return 0, "CPU only (model.nGpuLayers is 0)"
+    if not gpu_offload_available():
+        return 0, "CPU only (no GPU build)"
+    if n_gpu_layers is not None:
+        count = "all" if n_gpu_layers < 0 else str(n_gpu_layers)
+        return n_gpu_layers, f"{count} layers on GPU (model.nGpuLayers)"
+    from .vram import plan_offload, read_model_shape
+
+    try:
+        shape = read_model_shape(path)
+    except Exception as exc:  # an odd header: llama.cpp decides, with all layers
+        log.warning("cannot read the tensor table of %s (%s); offloading all layers", path, exc)
+        return -1, "all layers on GPU (size unknown)"
+    context = min(n_ctx, shape.n_ctx_train) if shape.n_ctx_train > 0 else n_ctx
+    plan = plan_offload(shape, context, vram_budget_mb * 1024 * 1024)
+    log.info("GPU offload plan for %s at n_ctx %d: %s", path.name, context, plan.summary())
+    return plan.n_gpu_layers, plan.summary()
+
+
 def check_model_file(path: str) -> Path:
     """Fail early, with the path in the message, on a file llama.cpp would choke on."""
     model_path = Path(path).expanduser()
@@ -52,12 +75,13 @@ class LlamaCppEngine:
         n_ctx: int = 4096,
         n_gpu_layers: int | None = None,
         n_threads: int | None = None,
+        vram_budget_mb: int = 8192,
     ) -> None:
         import llama_cpp
 
         path = check_model_file(model_path)
-        if n_gpu_layers is None:
-            n_gpu_layers = -1 if gpu_offload_available() else 0
+        # offload_report: where the layers went, in words for the status bar.
+        n_gpu_layers, self.offload_report = choose_offload(path, n_ctx, n_gpu_layers, vram_budget_mb)
         started = time.perf_counter()
         self._llm = self._load(llama_cpp, path, n_ctx, n_gpu_layers, n_threads)
         n_ctx_train = self._llm._model.n_ctx_train()
@@ -75,8 +99,8 @@ class LlamaCppEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
         self.special = self._read_special_tokens(llama_cpp)
         log.info(
-            "loaded %s (%s) in %.2fs, n_ctx=%d, gpu_layers=%d",
-            self.name, path, self.load_seconds, self.n_ctx, n_gpu_layers,
+            "loaded %s (%s) in %.2fs, n_ctx=%d, gpu_layers=%d: %s",
+            self.name, path, self.load_seconds, self.n_ctx, n_gpu_layers, self.offload_report,
         )
 
     @staticmethod
