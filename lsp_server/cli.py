@@ -4,6 +4,7 @@
   infill complete FILE:LINE:COL         print the completion at a cursor (1-based line and column)
   infill index PATH                     index a folder and print what was found
   infill bench latency|index|...        run a benchmark from bench/
+  infill models list|pull|verify|rm     recommended models (see models_cli.py)
 """
 
 from __future__ import annotations
@@ -140,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("name")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
+
+    from .models_cli import add_parser as add_models_parser
+
+    add_models_parser(commands)
     return parser
 
 
