@@ -27,6 +27,7 @@ from .engine.host import EngineHost, EngineState
 from .engine.worker import ModelWorker
 from .hover.service import HoverService
 from .indexing import IndexHost
+from .text import Cursor, count_lines, cursor_from_lsp
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,15 @@ class InfillServer(LanguageServer):
         except DocumentError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
         return DocumentSnapshot(uri, text, None, "")
+
+    def document_at(self, uri: str, line: int, character: int) -> tuple[DocumentSnapshot, Cursor]:
+        """The document and the cursor for an LSP position in it; an invalid-params error for
+        an unknown document or a position outside it (a column past its line is clamped)."""
+        doc = self.document(uri)
+        cursor = cursor_from_lsp(doc.text, line, character)
+        if cursor is None:
+            raise JsonRpcInvalidParams(f"position {line}:{character} is outside {uri} ({count_lines(doc.text)} lines)")
+        return doc, cursor
 
     def open_text(self, path: Path) -> str | None:
         """The editor buffer of a file, None when it is not open."""

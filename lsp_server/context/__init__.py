@@ -1,11 +1,13 @@
 """Prompt context: cross-file snippets for a cursor, ranked within a token and time budget.
 
-Domain code only (no pygls, no lsprotocol). The completion service calls `gather_context`
-(or a long-lived `ContextRetriever`) and then `render_context` to turn the snippets into token
-ids placed before the FIM prefix; the server feeds `RecentEdits` on didOpen/didChange.
+Domain code only (no pygls, no lsprotocol). The completion service calls
+`CrossFileContext.prompt_tokens`: a long-lived `ContextRetriever` gathers and ranks snippets, and
+`render_context` turns them into token ids placed before the FIM prefix; the server feeds
+`RecentEdits` on didOpen/didChange.
 """
 
-from .gather import ContextResult, ContextRetriever, gather_context
+from .gather import ContextResult, ContextRetriever
+from .provider import CrossFileContext
 from .prompt import render_context
 from .recent import RecentEdits
 from .snippets import Snippet
@@ -13,8 +15,8 @@ from .snippets import Snippet
 __all__ = [
     "ContextResult",
     "ContextRetriever",
+    "CrossFileContext",
     "RecentEdits",
     "Snippet",
-    "gather_context",
     "render_context",
 ]

@@ -19,7 +19,6 @@ import logging
 import os
 import re
 import time
-import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -327,24 +326,3 @@ class _Candidates:
     @property
     def snippets(self) -> list[Snippet]:
         return list(self._by_key.values())
-
-
-_retrievers: weakref.WeakKeyDictionary[WorkspaceIndex, ContextRetriever] = weakref.WeakKeyDictionary()
-
-
-def gather_context(
-    index: WorkspaceIndex,
-    path: Path,
-    text: str,
-    offset: int,
-    budget_tokens: int,
-    count_tokens: Callable[[str], int],
-    recent: RecentEdits | None = None,
-    time_budget_ms: float = 5.0,
-    window_lines: tuple[int, int] | None = None,
-) -> ContextResult:
-    """`ContextRetriever.gather` with one long-lived retriever per index (its caches kept)."""
-    retriever = _retrievers.get(index)
-    if retriever is None:
-        retriever = _retrievers[index] = ContextRetriever(index)
-    return retriever.gather(path, text, offset, budget_tokens, count_tokens, recent, time_budget_ms, window_lines)

@@ -30,7 +30,7 @@ def render_context(
 ) -> list[int]:
     """Token ids to pass as `build_fim_prompt(..., context_tokens=...)`.
 
-    `snippets` come most useful first (as `gather_context` returns them). `current_path` is the
+    `snippets` come most useful first (as `ContextRetriever.gather` returns them). `current_path` is the
     current file's path relative to the workspace (shown in repository format); `roots` make
     the snippets' paths relative; `language` picks the comment syntax of the plain format.
     """

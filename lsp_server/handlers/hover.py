@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from ..text import codepoint_to_utf16_column, count_lines, cursor_from_lsp, line_text_at
+from ..text import codepoint_to_utf16_column, line_text_at
 
 
 def register(server) -> None:
@@ -21,13 +20,7 @@ def register(server) -> None:
         if not ls.settings.hover.enabled:
             return None
         uri = params.text_document.uri
-        doc = ls.document(uri)
-        position = params.position
-        cursor = cursor_from_lsp(doc.text, position.line, position.character)
-        if cursor is None:
-            raise JsonRpcInvalidParams(
-                f"position {position.line}:{position.character} is outside {uri} ({count_lines(doc.text)} lines)"
-            )
+        doc, cursor = ls.document_at(uri, params.position.line, params.position.character)
         if not uri.startswith("file:"):
             return None
         info = await ls.hover.hover(Path(to_fs_path(uri)), doc.text, cursor.line, cursor.column, ls.open_text)

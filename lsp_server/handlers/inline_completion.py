@@ -2,7 +2,7 @@
 
 Registered with InlineCompletionOptions, without which pygls never advertises
 the capability. An invalid position is an invalid-params error; a column past
-the end of its line is clamped, as editors expect.
+the end of its line is clamped, as editors expect (see InfillServer.document_at).
 """
 
 from __future__ import annotations
@@ -10,25 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from ..completion.service import CompletionRequest
-from ..text import codepoint_to_utf16_column, count_lines, cursor_from_lsp, line_text_at
+from ..text import codepoint_to_utf16_column, line_text_at
 
 
 def register(server) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls, params: types.InlineCompletionParams) -> types.InlineCompletionList:
         uri = params.text_document.uri
-        doc = ls.document(uri)
-        position = params.position
-        cursor = cursor_from_lsp(doc.text, position.line, position.character)
-        if cursor is None:
-            raise JsonRpcInvalidParams(
-                f"position {position.line}:{position.character} is outside {uri} "
-                f"({count_lines(doc.text)} lines)"
-            )
+        doc, cursor = ls.document_at(uri, params.position.line, params.position.character)
         outcome = await ls.completions.complete(
             CompletionRequest(uri, doc.text, cursor, doc.language_id, _file_path(uri)),
             is_current=lambda: ls.document_version(uri) == doc.version,

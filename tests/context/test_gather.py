@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from workspace_fixture import FILES, make_workspace
 
-from lsp_server.context import ContextRetriever, RecentEdits, gather_context
+from lsp_server.context import ContextRetriever, RecentEdits
 from lsp_server.context.ranking import select_snippets
 from lsp_server.context.snippets import Snippet
 
@@ -24,7 +24,7 @@ def index(tmp_path):
 def gather(index, relative, text, offset=None, budget=1024, **options):
     path = index.roots[0] / relative
     offset = len(text) if offset is None else offset
-    return gather_context(index, path, text, offset, budget, count_tokens, time_budget_ms=1000, **options)
+    return ContextRetriever(index).gather(path, text, offset, budget, count_tokens, time_budget_ms=1000, **options)
 
 
 def names(result):
@@ -117,6 +117,6 @@ def test_select_dedupes_same_text_and_overlapping_ranges(tmp_path):
 
 
 def test_unindexed_file_still_gets_definitions_by_name(index, tmp_path):
-    result = gather_context(index, tmp_path / "scratch.py", "x = make_circle(", 16, 1024, count_tokens,
+    result = ContextRetriever(index).gather(tmp_path / "scratch.py", "x = make_circle(", 16, 1024, count_tokens,
                             time_budget_ms=1000)
     assert ("definition", "shapes.py", "make_circle") in names(result)

@@ -1,4 +1,5 @@
-"""A small Python + TypeScript workspace written into a temporary folder, and its index."""
+"""A small Python + TypeScript workspace written into a temporary folder, and its index
+(shared by the context and hover tests)."""
 
 from __future__ import annotations
 
