@@ -51,6 +51,7 @@ _CURSOR = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+)$")
 
 def cmd_complete(args: argparse.Namespace) -> int:
     from .completion.service import CompletionRequest, CompletionService
+    from .context.provider import CrossFileContext
     from .documents import DocumentError, read_source_file
     from .engine.base import EngineError
     from .engine.host import EngineHost
@@ -87,14 +88,36 @@ def cmd_complete(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(f"infill complete: {exc}", file=sys.stderr)
         return 1
-    service = CompletionService(host, lambda: settings)
-    outcome = asyncio.run(service.complete(CompletionRequest(path.resolve().as_uri(), text, cursor)))
+    index = _context_index(path, args.root, args.no_context)
+    context = CrossFileContext(lambda: index) if index is not None else None
+    service = CompletionService(host, lambda: settings, context)
+    request = CompletionRequest(path.resolve().as_uri(), text, cursor, path=path.resolve())
+    outcome = asyncio.run(service.complete(request))
     worker.shutdown()
+    if index is not None:
+        index.close()
     if args.json:
         print(json.dumps({"completion": outcome.text, **outcome.timings()}))
     else:
         sys.stdout.write(outcome.text + "\n")
     return 0
+
+
+def _context_index(path: Path, root: str | None, off: bool):
+    """The workspace index for cross-file context: --root, else the file's git repository.
+    It shares the server's database, so after the first run it loads in a moment."""
+    if off:
+        return None
+    from .index import WorkspaceIndex
+
+    folder = Path(root).resolve() if root else next(
+        (p for p in path.resolve().parents if (p / ".git").exists()), None
+    )
+    if folder is None:
+        return None
+    index = WorkspaceIndex([folder])
+    index.build()
+    return index
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -130,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--max-tokens", type=int, default=64)
     complete.add_argument("--n-gpu-layers", type=int)
     complete.add_argument("--json", action="store_true", help="print the completion and its timings as JSON")
+    complete.add_argument("--root", help="workspace folder for cross-file context (default: the file's git repository)")
+    complete.add_argument("--no-context", action="store_true", help="complete from the file alone")
     complete.set_defaults(func=cmd_complete)
 
     index = commands.add_parser("index", help="index a folder and print counts")

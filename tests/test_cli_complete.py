@@ -1,0 +1,64 @@
+"""`infill complete FILE:LINE:COL`: the main job in a terminal, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+CACHE = tempfile.mkdtemp(prefix="infill-cli-cache-")  # the index database goes here, not to ~/.cache
+
+
+def infill(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lsp_server", *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "XDG_CACHE_HOME": CACHE})
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _remove_cache():
+    yield
+    import shutil
+
+    shutil.rmtree(CACHE, ignore_errors=True)
+
+
+def write_project(root):
+    (root / ".git").mkdir()
+    (root / "geometry.py").write_text('def rectangle_area(width, height):\n    """Area of a rectangle."""\n'
+                                      "    return width * height\n")
+    (root / "main.py").write_text("from geometry import rectangle_area\n\nsize = rectangle_area(\n")
+    return root / "main.py"
+
+
+def test_prints_a_completion_with_cross_file_context_from_the_git_repository(tmp_path, test_model):
+    main = write_project(tmp_path)
+    result = infill("complete", f"{main}:3:23", "--model", str(test_model), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["reason"] in ("model", "empty")
+    assert report["promptTokens"] > 0 and report["contextTokens"] > 0
+    assert any("geometry.py" in snippet for snippet in report["contextSnippets"])
+    plain = infill("complete", f"{main}:3:23", "--model", str(test_model), "--json", "--no-context")
+    assert json.loads(plain.stdout)["contextTokens"] == 0
+
+
+def test_plain_output_is_the_completion_text(tmp_path, test_model):
+    main = write_project(tmp_path)
+    result = infill("complete", f"{main}:3:23", "--model", str(test_model))
+    assert result.returncode == 0 and result.stdout.endswith("\n")
+
+
+def test_bad_input_gets_a_clear_message_and_an_exit_code(tmp_path, test_model):
+    main = write_project(tmp_path)
+    wrong = infill("complete", "main.py")
+    assert wrong.returncode == 2 and "expected FILE:LINE:COL" in wrong.stderr
+    missing = infill("complete", f"{tmp_path / 'nope.py'}:1:1", "--model", str(test_model))
+    assert missing.returncode == 1 and "nope.py" in missing.stderr
+    past_end = infill("complete", f"{main}:99:1", "--model", str(test_model))
+    assert past_end.returncode == 1 and "has no line 99" in past_end.stderr
+    no_model = infill("complete", f"{main}:3:1", "--model", str(tmp_path / "absent.gguf"))
+    assert no_model.returncode == 1 and "absent.gguf" in no_model.stderr
