@@ -35,22 +35,23 @@ def choose_middle(text: str, rng: random.Random) -> tuple[int, int]:
     le = text.find("\n", ls)
     le = len(text) if le < 0 else le
     kind = rng.random()
-    if kind < 0.45:
+    if kind < 0.5:
         # Cursor inside a line (after its indentation); the middle is the rest of the line.
         indent = len(text[ls:le]) - len(text[ls:le].lstrip())
         start = rng.randint(ls + indent, max(ls + indent, le - 1)) if le > ls + indent else ls
         return start, le
-    if kind < 0.8:
-        # Cursor at the start of a line (after its indentation); the middle is 1-4 whole lines.
+    if kind < 0.9:
+        # Cursor at the start of a line (after its indentation); the middle is 1-4 whole lines,
+        # mostly one (what an editor asks for on an empty line).
         indent = len(text[ls:le]) - len(text[ls:le].lstrip())
-        n = rng.choice([1, 1, 1, 2, 2, 3, 4])
+        n = rng.choice([1, 1, 1, 1, 2, 2, 3, 4])
         last = min(line + n, len(starts)) - 1
         end = text.find("\n", starts[last])
         end = len(text) if end < 0 else end + 1
         return ls + indent, end
-    # A random span of up to 120 characters.
+    # A random span of up to 60 characters (a word or an expression inside a line).
     start = rng.randrange(len(text))
-    return start, min(len(text), start + rng.randint(1, 120))
+    return start, min(len(text), start + rng.randint(1, 60))
 
 
 def fim_sequence(text: str, tokenize: Tokenize, seq_len: int, rng: random.Random,
@@ -69,8 +70,11 @@ def fim_sequence(text: str, tokenize: Tokenize, seq_len: int, rng: random.Random
     budget = seq_len + 1 - len(middle) - 4  # four control tokens
     # Give the suffix a random share of what is left, then fill the rest with prefix (kept
     # from the right: the text just before the cursor matters most).
-    suffix = suffix[: rng.randint(0, max(0, budget // 2))] if len(suffix) > budget // 2 else suffix
-    prefix = prefix[max(0, len(prefix) - (budget - len(suffix))):]
+    keep = rng.randint(0, max(0, budget // 2)) if len(suffix) > budget // 2 else len(suffix)
+    prefix = prefix[max(0, len(prefix) - (budget - keep)):]
+    # A short prefix (cursor near the top of the window) leaves room: give it to the suffix
+    # rather than to padding, which costs as much compute as real tokens.
+    suffix = suffix[: max(keep, budget - len(prefix))]
     seq = [FIM_PREFIX] + prefix + [FIM_SUFFIX] + suffix + [FIM_MIDDLE] + middle + [EOT]
     return seq, len(seq) - len(middle) - 2
 
