@@ -1,8 +1,8 @@
 """The local engine: a GGUF model run in-process by llama.cpp (llama-cpp-python).
 
-This is the only module that imports llama_cpp. One Llama object per process,
-used from one worker thread: llama.cpp contexts are not thread-safe, and keeping
-one context lets generate() reuse the KV cache for the prompt prefix shared with
+Only this module and llama_cpp_vocab.py (its tokenizer calls) import llama_cpp.
+One Llama object per process, used from one worker thread: llama.cpp contexts
+are not thread-safe, and keeping one context lets generate() reuse the KV cache for the prompt prefix shared with
 the previous request (a user typing changes only the end of the prefix).
 """
 
@@ -13,7 +13,8 @@ import os
 import time
 from pathlib import Path
 
-from .base import EngineError, GenerationRequest, GenerationResult, SpecialTokens
+from .base import EngineError, GenerationRequest, GenerationResult
+from .llama_cpp_vocab import LlamaVocab
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,8 @@ class LlamaCppEngine:
         self.n_gpu_layers = n_gpu_layers
         self.n_ctx = self._llm.n_ctx()
         self.name = str(self._llm.metadata.get("general.name") or path.name)
-        self._llama_cpp = llama_cpp
-        self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
-        self.special = self._read_special_tokens(llama_cpp)
+        self._tokenizer = LlamaVocab(self._llm)
+        self.special = self._tokenizer.special
         log.info(
             "loaded %s (%s) in %.2fs, n_ctx=%d, gpu_layers=%d: %s",
             self.name, path, self.load_seconds, self.n_ctx, n_gpu_layers, self.offload_report,
@@ -121,38 +121,19 @@ class LlamaCppEngine:
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineError(f"llama.cpp could not load {path}: {exc}") from exc
 
-    def _read_special_tokens(self, llama_cpp) -> SpecialTokens:
-        vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
-        return SpecialTokens(
-            bos=llama_cpp.llama_vocab_bos(vocab),
-            eos=llama_cpp.llama_vocab_eos(vocab),
-            eot=llama_cpp.llama_vocab_eot(vocab),
-            fim_prefix=llama_cpp.llama_vocab_fim_pre(vocab),
-            fim_suffix=llama_cpp.llama_vocab_fim_suf(vocab),
-            fim_middle=llama_cpp.llama_vocab_fim_mid(vocab),
-            fim_pad=llama_cpp.llama_vocab_fim_pad(vocab),
-            fim_repo=llama_cpp.llama_vocab_fim_rep(vocab),
-            fim_file_sep=llama_cpp.llama_vocab_fim_sep(vocab),
-            add_bos=bool(llama_cpp.llama_vocab_get_add_bos(vocab)),
-        )
-
     def tokenize(self, text: str) -> list[int]:
-        # special=False: control-token text in a source file stays plain text.
-        data = text.encode("utf-8", errors="replace")
-        return self._llm.tokenize(data, add_bos=False, special=False)
+        return self._tokenizer.tokenize(text)
 
     def tokenize_control(self, text: str) -> list[int]:
-        """Token ids of template text written by Infill itself (chat templates): control
-        tokens in it are parsed. Never call this on user text."""
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        """Template text written by Infill itself: control tokens parsed. Never user text."""
+        return self._tokenizer.tokenize_control(text)
 
     def token_id(self, piece: str) -> int:
-        ids = self._llm.tokenize(piece.encode("utf-8"), add_bos=False, special=True)
-        return ids[0] if len(ids) == 1 else -1
+        return self._tokenizer.token_id(piece)
 
     def detokenize(self, tokens: list[int], special: bool = False) -> str:
         """Text of tokens; special=True also writes control tokens (for showing prompts)."""
-        return self._llm.detokenize(tokens, special=special).decode("utf-8", errors="replace")
+        return self._tokenizer.detokenize(tokens, special=special).decode("utf-8", errors="replace")
 
     def chat_template(self) -> str | None:
         return self._llm.metadata.get("tokenizer.chat_template")
@@ -179,7 +160,7 @@ class LlamaCppEngine:
             if request.should_stop():
                 stopped_by = "cancelled"
                 break
-            if token in stop_ids or self._llm_is_eog(token):
+            if token in stop_ids or self._tokenizer.is_end_of_generation(token):
                 stopped_by = "eos"
                 break
             generated.append(token)
@@ -203,9 +184,6 @@ class LlamaCppEngine:
             prefill_seconds=prefill_seconds,
             total_seconds=time.perf_counter() - started,
         )
-
-    def _llm_is_eog(self, token: int) -> bool:
-        return bool(self._llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
     def close(self) -> None:
         llm, self._llm = getattr(self, "_llm", None), None
