@@ -7,7 +7,14 @@ does. Prints p50/p95/p99 of the end-to-end request time, of the server's own
 overhead (time outside the engine's generate call, reported by the server),
 of the engine time, and the engine's tokens/s.
 
+With --engine remote the same workload runs twice in one go: once with the local
+engine, once with engine.kind "remote" against llama-cpp-python's server started on
+loopback with the same GGUF (its tokenizer loaded locally too, so both prompts are
+the same tokens); the difference is what the network hop costs (HTTP, JSON, SSE,
+and the server's own Python framework).
+
 Usage: python bench/latency.py [--model GGUF] [--file SOURCE.py] [--lines 6] [--max-tokens 32]
+                               [--engine local|remote]
        (default model: the embedded one; default file: json/decoder.py of this Python)
 """
 
@@ -47,7 +54,7 @@ def pick_lines(text: str, count: int) -> list[int]:
     return candidates[::step][:count]
 
 
-async def run(args) -> dict:
+async def run(args, options: dict) -> dict:
     source = Path(args.file).read_text(encoding="utf-8")
     client = LanguageClient("infill-bench", "1")
     await client.start_io(sys.executable, "-m", "lsp_server", "serve")
@@ -62,9 +69,7 @@ async def run(args) -> dict:
                     inline_completion=types.InlineCompletionClientCapabilities()
                 )
             ),
-            initialization_options={
-                "model": {"path": args.model}, "completion": {"maxTokens": args.max_tokens}
-            },
+            initialization_options=options,
         )
     )
     client.initialized(types.InitializedParams())
@@ -127,24 +132,8 @@ async def run(args) -> dict:
     return {"end_to_end": end_to_end, "overhead": overhead, "engine": engine, "tps": tps, "reasons": reasons}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="GGUF file (default: models/infill-tiny-code.gguf)")
-    parser.add_argument("--file", default=str(Path(sysconfig.get_paths()["stdlib"]) / "json" / "decoder.py"))
-    parser.add_argument("--lines", type=int, default=6)
-    parser.add_argument("--max-tokens", type=int, default=32)
-    args = parser.parse_args()
-    if args.model is None:
-        embedded = REPO / "models" / "infill-tiny-code.gguf"
-        if embedded.exists():
-            args.model = str(embedded)
-        else:
-            sys.path.insert(0, str(REPO / "models"))
-            from build_test_model import build_test_model
-
-            args.model = str(build_test_model(Path(tempfile.mkdtemp()) / "test.gguf"))
-    results = asyncio.run(run(args))
-    print(f"model: {args.model}\nfile: {args.file}\nrequests: {len(results['end_to_end'])} {results['reasons']}")
+def print_table(title: str, results: dict) -> None:
+    print(f"\n{title}\nrequests: {len(results['end_to_end'])} {results['reasons']}")
     print(f"{'metric':<32}{'p50':>10}{'p95':>10}{'p99':>10}")
     for name, key in (
         ("end-to-end request (ms)", "end_to_end"),
@@ -155,6 +144,71 @@ def main() -> int:
         print(f"{name:<32}{percentile(values, 50):>10.2f}{percentile(values, 95):>10.2f}{percentile(values, 99):>10.2f}")
     if results["tps"]:
         print(f"{'engine tokens/s (mean)':<32}{statistics.mean(results['tps']):>10.1f}")
+
+
+def print_network_cost(local: dict, remote: dict) -> None:
+    print("\nadded by the network hop (remote minus local)")
+    print(f"{'metric':<32}{'p50':>10}{'p95':>10}")
+    for name, key in (("end-to-end request (ms)", "end_to_end"), ("engine generate (ms)", "engine")):
+        p50 = percentile(remote[key], 50) - percentile(local[key], 50)
+        p95 = percentile(remote[key], 95) - percentile(local[key], 95)
+        print(f"{name:<32}{p50:>+10.2f}{p95:>+10.2f}")
+
+
+def http_round_trips(url: str, count: int = 100) -> list[float]:
+    """Milliseconds of a request the server answers without the model: the hop itself."""
+    from lsp_server.engine.remote_http import RemoteClient
+
+    client = RemoteClient(url)
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.get_json("/v1/models")
+        times.append((time.perf_counter() - started) * 1000)
+    client.close()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="GGUF file (default: models/infill-tiny-code.gguf)")
+    parser.add_argument("--file", default=str(Path(sysconfig.get_paths()["stdlib"]) / "json" / "decoder.py"))
+    parser.add_argument("--lines", type=int, default=6)
+    parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--engine", choices=("local", "remote"), default="local",
+                        help="remote: also run against llama-cpp-python's server on loopback, and compare")
+    args = parser.parse_args()
+    if args.model is None:
+        embedded = REPO / "models" / "infill-tiny-code.gguf"
+        if embedded.exists():
+            args.model = str(embedded)
+        else:
+            sys.path.insert(0, str(REPO / "models"))
+            from build_test_model import build_test_model
+
+            args.model = str(build_test_model(Path(tempfile.mkdtemp()) / "test.gguf"))
+    completion = {"maxTokens": args.max_tokens}
+    print(f"model: {args.model}\nfile: {args.file}")
+    local = asyncio.run(run(args, {"model": {"path": args.model}, "completion": completion}))
+    print_table("engine: local (llama.cpp in the language server)", local)
+    if args.engine == "remote":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _llama_server import llama_server
+
+        from lsp_server.engine.gguf_header import read_gguf_header
+
+        metadata = read_gguf_header(args.model).metadata
+        n_ctx_train = metadata.get(f"{metadata['general.architecture']}.context_length") or 4096
+        # The local engine caps its context to the training context: the server gets the same.
+        with llama_server(Path(args.model), n_ctx=min(4096, n_ctx_train)) as url:
+            options = {"engine": {"kind": "remote", "url": url}, "model": {"path": args.model},
+                       "completion": completion}
+            remote = asyncio.run(run(args, options))
+            round_trips = http_round_trips(url)
+        print_table(f"engine: remote (llama-cpp-python server at {url}, same GGUF, one thread)", remote)
+        print_network_cost(local, remote)
+        print(f"{'of which a bare HTTP round trip':<32}{percentile(round_trips, 50):>+10.2f}"
+              f"{percentile(round_trips, 95):>+10.2f}   (GET /v1/models, kept-alive connection)")
     return 0
 
 

@@ -51,6 +51,16 @@ class LlamaVocab:
         )
 
     @property
+    def n_ctx_train(self) -> int:
+        """The model's training context from the GGUF metadata (0 when it has none, as in a
+        vocabulary-only GGUF); llama.cpp reports 0 for any file loaded vocab_only."""
+        metadata = self._llm.metadata
+        try:
+            return int(metadata.get(f"{metadata.get('general.architecture')}.context_length", 0))
+        except ValueError:
+            return 0
+
+    @property
     def metadata(self) -> dict:
         return self._llm.metadata
 

@@ -143,6 +143,8 @@ class RemoteEngine:
         n_ctx = _context_length(props, card) or settings.model.n_ctx
 
         vocab = _load_vocab(vocab_path) if vocab_path else None
+        if vocab is not None and not _context_length(props, card) and 0 < vocab.n_ctx_train < n_ctx:
+            n_ctx = vocab.n_ctx_train  # as the local engine does: never past the training context
         api = e.api if e.api != "auto" else ("infill" if props and vocab is None else "openai")
         if vocab is not None:
             tokenizer, family = vocab, settings.model.fim_family
@@ -191,7 +193,9 @@ class RemoteEngine:
         return stops
 
     def _payload(self, request: GenerationRequest, max_tokens: int, stops: list[str]) -> tuple[str, dict]:
-        common = {"temperature": 0.0, "top_k": 1, "stream": True, "stop": stops}
+        # Greedy, as the local engine decodes; llama-cpp-python's server would otherwise
+        # apply its default repeat penalty of 1.1.
+        common = {"temperature": 0.0, "top_k": 1, "repeat_penalty": 1.0, "stream": True, "stop": stops}
         if self.api == "infill":
             if self._fim is None:
                 self._fim = resolve_fim_tokens(self, self.fim_family)

@@ -57,6 +57,7 @@ def test_streams_a_completion_and_keeps_the_connection(server):
     assert second.text == "hello world"
     body = state.requests[-1]["body"]
     assert body["stream"] is True and body["temperature"] == 0 and body["model"] == "qwen2.5-coder-1.5b"
+    assert body["repeat_penalty"] == 1.0  # greedy like the local engine, whatever the server defaults
     assert body["prompt"].startswith("<|fim_prefix|>def add(a, b):\n    return <|fim_suffix|>\n<|fim_middle|>")
     assert "<|endoftext|>" in body["stop"]
     assert engine.client._conn is not None  # kept alive for the next keystroke
