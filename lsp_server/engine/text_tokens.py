@@ -6,8 +6,8 @@ local copy of its tokenizer, this class gives reversible ids: text is cut into
 word / digit / punctuation / whitespace pieces, each piece gets an id from a
 table, and the ids turn back into exactly the same text. The count is an
 estimate of the server's real count: on Python and TypeScript sources it came
-out 1.1-1.3x the StarCoder and Qwen2 token counts and 0.96-1.07x DeepSeek-Coder's
-(about 3.3 characters per piece), so the prompt budget is rarely exceeded.
+out 1.1-1.35x the StarCoder and Qwen2 token counts and 0.98-1.08x DeepSeek-Coder's
+(about 3.5 characters per piece), so the prompt budget is rarely exceeded.
 
 Control tokens exist only as the texts of one FIM template (the model's
 family): they get the low ids, are produced only by tokenize_control/token_id,
