@@ -128,14 +128,22 @@ class RemoteEngine:
         base = re.sub(r"/v1/?$", "", e.url.rstrip("/"))
         client = RemoteClient(base, _api_key(e.api_key_env), e.connect_timeout_ms / 1000, e.timeout_ms / 1000,
                               e.verify_tls)
+        try:
+            return cls._set_up(settings, client, vocab_path)
+        except BaseException:
+            client.close()
+            raise
+
+    @classmethod
+    def _set_up(cls, settings: Settings, client: RemoteClient, vocab_path: str | None) -> "RemoteEngine":
+        """The rest of connect(): model, server kind, context size, tokenizer, API."""
+        e, base = settings.engine, client.base_url
         models = client.get_json("/v1/models").get("data") or []
         ids = [m.get("id") for m in models if isinstance(m, dict) and m.get("id")]
         if e.model and ids and e.model not in ids:
-            client.close()
             raise EngineError(f"remote server {base} does not serve {e.model!r}; it has: {', '.join(ids)}")
         model_id = e.model or (ids[0] if ids else None)
         if not model_id:
-            client.close()
             raise EngineError(f"remote server {base} lists no model; set infill.engine.model")
         card = next((m for m in models if isinstance(m, dict) and m.get("id") == model_id), {})
         props = _llama_server_props(client)
@@ -154,7 +162,6 @@ class RemoteEngine:
                 family = family_from_name(model_id) or family_from_name(str(props.get("model_path", "")))
             if family is None:
                 if api != "infill":
-                    client.close()
                     raise EngineError(
                         f"cannot tell the FIM template of remote model {model_id!r}: set infill.model.fimFamily, "
                         "or infill.model.path to a GGUF with its tokenizer"
@@ -264,6 +271,8 @@ class RemoteEngine:
                     finished = True
         finally:
             events.close()  # hangs up unless the stream had ended
+        if not generated and stopped_by == "max_tokens" and request.should_stop():
+            stopped_by = "cancelled"  # stopped while waiting to retry
         return GenerationResult(text, n_prompt, generated, stopped_by, first, time.perf_counter() - started)
 
     def close(self) -> None:

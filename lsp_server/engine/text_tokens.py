@@ -19,6 +19,7 @@ remote_prompt.py for what protects the text there.)
 from __future__ import annotations
 
 import re
+import threading
 
 from .base import SpecialTokens
 from .fim import FimTemplate
@@ -32,8 +33,11 @@ class EstimatingTokenizer:
     def __init__(self, template: FimTemplate) -> None:
         controls = [template.prefix, template.suffix, template.middle, template.repo_name, template.file_sep,
                     *template.stop]
+        # Grows with the distinct words of the files seen (tens of thousands of short
+        # strings); never reset, so ids stay valid wherever they are kept.
         self._pieces: list[str] = []
         self._ids: dict[str, int] = {}
+        self._lock = threading.Lock()
         self.control_ids: dict[str, int] = {}
         for text in controls:
             if text and text not in self.control_ids:
@@ -49,8 +53,11 @@ class EstimatingTokenizer:
     def _intern(self, piece: str) -> int:
         token = self._ids.get(piece)
         if token is None:
-            token = self._ids[piece] = len(self._pieces)
-            self._pieces.append(piece)
+            with self._lock:  # ids must stay unique if two threads tokenize new text at once
+                token = self._ids.get(piece)
+                if token is None:
+                    self._pieces.append(piece)
+                    token = self._ids[piece] = len(self._pieces) - 1
         return token
 
     def tokenize(self, text: str) -> list[int]:

@@ -256,3 +256,18 @@ def test_tls_is_verified_by_default(tls_files, monkeypatch):
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # how a team trusts its private CA
         engine = connect(fake.url)
         assert engine.generate(fim_request(engine)).text == "hello world"
+
+
+def test_a_cancel_during_the_retry_backoff_ends_without_another_try(server):
+    state, url = server
+    engine = connect(url)
+    state.script = [Answer(status=503)] * 3
+    calls = {"n": 0}
+
+    def stop_after_the_first_check() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 1
+
+    result = engine.generate(fim_request(engine, should_stop=stop_after_the_first_check))
+    assert (result.text, result.stopped_by) == ("", "cancelled")
+    assert len([r for r in state.requests if r["method"] == "POST"]) == 1
