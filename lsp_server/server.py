@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from .text import Cursor, count_lines, cursor_from_lsp
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "infill/status"
+RETRY_ENGINE_SECONDS = 10.0
 
 
 @dataclass
@@ -55,6 +57,8 @@ class InfillServer(LanguageServer):
         self.completions = CompletionService(self.engine_host, lambda: self.settings, self.cross_file_context)
         self.hover = HoverService(lambda: self.index_host.index, self.engine_host, lambda: self.settings)
         self.background_tasks: set[asyncio.Task] = set()
+        self._engine_retry_at = time.monotonic()
+        self._completion_failing = False
 
     # -- settings -----------------------------------------------------------------
     def apply_settings(self, raw: object) -> list[str]:
@@ -136,6 +140,26 @@ class InfillServer(LanguageServer):
         self.background_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
+
+    def retry_engine_if_failed(self) -> None:
+        """A remote engine that could not be reached at start is tried again, at most every
+        RETRY_ENGINE_SECONDS, when the user asks for completions: the server comes back by itself."""
+        host = self.engine_host
+        now = time.monotonic()
+        if (host.state.state == "error" and self.settings.engine.kind == "remote"
+                and now - self._engine_retry_at >= RETRY_ENGINE_SECONDS):
+            self._engine_retry_at = now
+            self.spawn(host.load(self.settings))
+
+    def report_completion_health(self, outcome) -> None:
+        """Completions that fail at request time (a remote server went away) show in the status;
+        the first success after that restores it."""
+        if outcome.reason == "error" and not self._completion_failing:
+            self._completion_failing = True
+            self.send_status("error", outcome.message)
+        elif outcome.reason in ("model", "empty", "cache") and self._completion_failing:
+            self._completion_failing = False
+            self.send_status(self.engine_host.state.state, self.engine_host.state.message)
 
     async def reload_engine_if_needed(self) -> None:
         if self.engine_host.needs_reload(self.settings):

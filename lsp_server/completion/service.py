@@ -17,7 +17,7 @@ from typing import Callable
 
 from ..config import Settings
 from ..context.provider import CrossFileContext
-from ..engine.base import GenerationRequest, GenerationResult
+from ..engine.base import EngineError, GenerationRequest, GenerationResult
 from ..engine.fim import FimPrompt, LineTokenCounter, build_fim_prompt, prepend_context
 from ..engine.host import EngineHost
 from ..engine.worker import StopFlag, Superseded
@@ -44,7 +44,7 @@ class CompletionRequest:
 @dataclass
 class CompletionOutcome:
     text: str
-    reason: str  # "model", "cache", "empty", "not-ready", "disabled", "cancelled", "outdated"
+    reason: str  # "model", "cache", "empty", "not-ready", "disabled", "cancelled", "outdated", "error"
     multiline: bool = False
     total_ms: float = 0.0
     engine_ms: float = 0.0
@@ -202,6 +202,9 @@ class CompletionService:
             prompt, result, prompt_ms, report = await self.host.worker.run(request.uri, job, flag)
         except Superseded:
             return CompletionOutcome("", "cancelled", multiline)
+        except EngineError as exc:  # e.g. a remote server that went down: no ghost text, a clear status
+            log.warning("completion failed: %s", exc)
+            return CompletionOutcome("", "error", multiline, message=str(exc))
 
         outcome = CompletionOutcome(
             "",

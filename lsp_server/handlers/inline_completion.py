@@ -21,10 +21,12 @@ def register(server) -> None:
     async def inline_completion(ls, params: types.InlineCompletionParams) -> types.InlineCompletionList:
         uri = params.text_document.uri
         doc, cursor = ls.document_at(uri, params.position.line, params.position.character)
+        ls.retry_engine_if_failed()
         outcome = await ls.completions.complete(
             CompletionRequest(uri, doc.text, cursor, doc.language_id, _file_path(uri)),
             is_current=lambda: ls.document_version(uri) == doc.version,
         )
+        ls.report_completion_health(outcome)
         if not outcome.text:
             return types.InlineCompletionList(items=[])
         column = codepoint_to_utf16_column(line_text_at(doc.text, cursor.line) or "", cursor.column)

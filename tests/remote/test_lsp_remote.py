@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-from pygls.exceptions import JsonRpcException
-
 from conftest import lsp_session
 from llama_server import free_port, llama_server
 
@@ -65,6 +62,22 @@ async def test_a_down_remote_server_is_reported_and_the_server_keeps_answering(t
         assert (await s.last_completion())["reason"] == "not-ready"
 
 
+async def test_a_remote_server_that_starts_after_infill_is_picked_up(test_model, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    async with lsp_session(remote_options(url), tmp_path) as s:
+        assert s.statuses[-1]["state"] == "error"
+        uri = (tmp_path / "app.py").as_uri()
+        s.open(uri, SOURCE)
+        with llama_server(test_model, port=port):
+            async def ready_and_completing():
+                while not (await completion_text(s, uri)).strip():
+                    await asyncio.sleep(1.0)  # the server retries a failed remote at most every 10 s
+
+            await asyncio.wait_for(ready_and_completing(), 40)
+            assert s.statuses[-1]["state"] == "ready"
+
+
 async def test_a_remote_server_that_goes_away_and_comes_back(test_model, tmp_path):
     port = free_port()
     up = llama_server(test_model, port=port)
@@ -77,12 +90,15 @@ async def test_a_remote_server_that_goes_away_and_comes_back(test_model, tmp_pat
             assert expected.strip()
             up.__exit__(None, None, None)
             up = None
-            with pytest.raises(JsonRpcException, match=f"remote server {url} is not reachable"):
-                await asyncio.wait_for(s.complete((tmp_path / "b.py").as_uri(), LINE, 11), 10)
-            assert (await s.last_completion())["reason"]  # still answering
-            with llama_server(test_model, port=port):  # back: no reload needed
+            # Down: no ghost text and a clear status, not an error per keystroke.
+            assert not (await asyncio.wait_for(s.complete((tmp_path / "b.py").as_uri(), LINE, 11), 10)).items
+            assert (await s.last_completion())["reason"] == "error"
+            assert s.statuses[-1]["state"] == "error"
+            assert s.statuses[-1]["message"].startswith(f"remote server {url} is not reachable")
+            with llama_server(test_model, port=port):  # back: no reload needed, status restored
                 assert (await completion_text(s, (tmp_path / "b.py").as_uri())).strip()
                 assert (await s.last_completion())["reason"] == "model"
+                assert s.statuses[-1]["state"] == "ready"
     finally:
         if up is not None:
             up.__exit__(None, None, None)
