@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..config import Settings
 from .base import EngineError, GenerationRequest, GenerationResult, SpecialTokens
-from .fim import TEMPLATES, FimTemplate, resolve_fim_tokens
+from .fim import TEMPLATES, resolve_fim_tokens
 from .remote_http import RemoteClient, RemoteError
 from .remote_prompt import infill_fields, prompt_text
 from .text_tokens import EstimatingTokenizer
