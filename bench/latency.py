@@ -7,6 +7,10 @@ does. Prints p50/p95/p99 of the end-to-end request time, of the server's own
 overhead (time outside the engine's generate call, reported by the server),
 of the engine time, and the engine's tokens/s.
 
+The file's folder is the workspace (indexed before typing starts), so cross-file context is
+gathered for every request as in an editor; `--context both` (the default) runs the workload with
+context on and off, to show what gathering it costs. The server's overhead includes the context.
+
 With --engine remote the same workload runs twice in one go: once with the local
 engine, once with engine.kind "remote" against llama-cpp-python's server started on
 loopback with the same GGUF (its tokenizer loaded locally too, so both prompts are
@@ -14,7 +18,7 @@ the same tokens); the difference is what the network hop costs (HTTP, JSON, SSE,
 and the server's own Python framework).
 
 Usage: python bench/latency.py [--model GGUF] [--file SOURCE.py] [--lines 6] [--max-tokens 32]
-                               [--engine local|remote]
+                               [--engine local|remote] [--context on|off|both]
        (default model: the embedded one; default file: json/decoder.py of this Python)
 """
 
@@ -62,6 +66,7 @@ async def run(args, options: dict) -> dict:
     client.feature("infill/status")(
         lambda ls, params: ready.set() if getattr(params, "state", None) in ("ready", "error") else None
     )
+    root = Path(args.file).resolve().parent
     await client.initialize_async(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(
@@ -70,10 +75,13 @@ async def run(args, options: dict) -> dict:
                 )
             ),
             initialization_options=options,
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
         )
     )
     client.initialized(types.InitializedParams())
     await asyncio.wait_for(ready.wait(), 120)
+    await asyncio.wait_for(wait_for_index(client, source), 120)
 
     uri = Path(args.file).resolve().as_uri()
     lines = source.split("\n")
@@ -88,7 +96,7 @@ async def run(args, options: dict) -> dict:
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text="\n".join(lines))
         )
     )
-    end_to_end, overhead, engine, tps, reasons = [], [], [], [], {}
+    end_to_end, overhead, engine, tps, reasons, context_ms = [], [], [], [], {}, []
     for i in targets:
         full = typed_lines[i]
         column = len(lines[i])
@@ -121,6 +129,8 @@ async def run(args, options: dict) -> dict:
             stats = await client.protocol.send_request_async("infill/lastCompletion", {})
             stats = stats._asdict() if hasattr(stats, "_asdict") else stats
             overhead.append(stats["overheadMs"])
+            if stats["reason"] in ("model", "empty"):
+                context_ms.append(stats["contextMs"])
             reasons[stats["reason"]] = reasons.get(stats["reason"], 0) + 1
             if stats["reason"] in ("model", "empty"):
                 engine.append(stats["engineMs"])
@@ -129,7 +139,19 @@ async def run(args, options: dict) -> dict:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return {"end_to_end": end_to_end, "overhead": overhead, "engine": engine, "tps": tps, "reasons": reasons}
+    return {"end_to_end": end_to_end, "overhead": overhead, "engine": engine, "tps": tps, "reasons": reasons,
+            "context": context_ms}
+
+
+async def wait_for_index(client, source: str) -> None:
+    """Until workspace/symbol finds a definition of the file: the workspace is indexed."""
+    import re
+
+    names = re.findall(r"^(?:def|class)\s+(\w+)", source, re.MULTILINE)
+    if not names:
+        return
+    while not await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=names[0])):
+        await asyncio.sleep(0.1)
 
 
 def print_table(title: str, results: dict) -> None:
@@ -139,8 +161,11 @@ def print_table(title: str, results: dict) -> None:
         ("end-to-end request (ms)", "end_to_end"),
         ("server overhead (ms)", "overhead"),
         ("engine generate (ms)", "engine"),
+        ("  context gathering (ms)", "context"),
     ):
         values = results[key]
+        if not values:
+            continue
         print(f"{name:<32}{percentile(values, 50):>10.2f}{percentile(values, 95):>10.2f}{percentile(values, 99):>10.2f}")
     if results["tps"]:
         print(f"{'engine tokens/s (mean)':<32}{statistics.mean(results['tps']):>10.1f}")
@@ -175,6 +200,8 @@ def main() -> int:
     parser.add_argument("--file", default=str(Path(sysconfig.get_paths()["stdlib"]) / "json" / "decoder.py"))
     parser.add_argument("--lines", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--context", choices=("on", "off", "both"), default="both",
+                        help="cross-file context in the prompts (both: one run each)")
     parser.add_argument("--engine", choices=("local", "remote"), default="local",
                         help="remote: also run against llama-cpp-python's server on loopback, and compare")
     args = parser.parse_args()
@@ -189,8 +216,12 @@ def main() -> int:
             args.model = str(build_test_model(Path(tempfile.mkdtemp()) / "test.gguf"))
     completion = {"maxTokens": args.max_tokens}
     print(f"model: {args.model}\nfile: {args.file}")
-    local = asyncio.run(run(args, {"model": {"path": args.model}, "completion": completion}))
-    print_table("engine: local (llama.cpp in the language server)", local)
+    local = None
+    for context in (("on", "off") if args.context == "both" else (args.context,)):
+        options = {"model": {"path": args.model}, "completion": completion, "context": {"enabled": context == "on"}}
+        results = asyncio.run(run(args, options))
+        print_table(f"engine: local (llama.cpp in the language server), cross-file context {context}", results)
+        local = local or results
     if args.engine == "remote":
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from _llama_server import llama_server
@@ -202,7 +233,7 @@ def main() -> int:
         # The local engine caps its context to the training context: the server gets the same.
         with llama_server(Path(args.model), n_ctx=min(4096, n_ctx_train)) as url:
             options = {"engine": {"kind": "remote", "url": url}, "model": {"path": args.model},
-                       "completion": completion}
+                       "completion": completion, "context": {"enabled": args.context != "off"}}
             remote = asyncio.run(run(args, options))
             round_trips = http_round_trips(url)
         print_table(f"engine: remote (llama-cpp-python server at {url}, same GGUF, one thread)", remote)
