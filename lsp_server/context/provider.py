@@ -4,6 +4,13 @@ The completion service calls `CrossFileContext.prompt_tokens` on the model threa
 has cut the local window around the cursor: the snippets that overlap that window are left
 out, the rest are ranked into the context budget and rendered in the model's repository
 format (see prompt.py). Retrieval caches live in one `ContextRetriever` per workspace index.
+
+While the user types a word, every keystroke asks for context again, and the answer would be
+the same: what drives it (the lines before the cursor, the cursor's line up to the word being
+typed, the recent-edit ranges, the index) has not changed. The last answer is kept under a key
+made of exactly those inputs and reused; any change to them, including the index re-parsing a
+buffer once typing pauses, gathers afresh. Reuse also keeps the prompt's first tokens stable,
+so llama.cpp can reuse its KV cache for them.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from pathlib import Path
 
 from ..engine.fim import FimTokens
 from ..index import WorkspaceIndex
-from .gather import ContextResult, ContextRetriever
+from .gather import LINES_BEFORE, ContextResult, ContextRetriever
 from .prompt import render_context
 from .recent import RecentEdits
 from .snippets import relative_path
@@ -28,6 +35,7 @@ class CrossFileContext:
         self._index = index
         self.recent = recent if recent is not None else RecentEdits()
         self._retriever: ContextRetriever | None = None
+        self._last: tuple[tuple, list[int], ContextResult] | None = None  # (key, tokens, result)
 
     def _retriever_for(self, index: WorkspaceIndex) -> ContextRetriever:
         if self._retriever is None or self._retriever.index is not index:
@@ -52,7 +60,21 @@ class CrossFileContext:
         if index is None or budget_tokens <= 0:
             return [], None
         path = Path(os.path.abspath(path))
+        key = (
+            path, window_lines, budget_tokens, fim, language, id(getattr(tokenize, "__self__", tokenize)),
+            id(index), index.generation,
+            self.recent.key(), _query_text(text, offset),
+        )
+        if self._last is not None and self._last[0] == key:
+            return self._last[1], self._last[2]
+        tokens, result = self._gather(index, path, text, offset, window_lines, budget_tokens, time_budget_ms,
+                                      tokenize, count_line_tokens, fim, language)
+        if not result.timed_out:  # a partial answer is not worth repeating
+            self._last = (key, tokens, result)
+        return tokens, result
 
+    def _gather(self, index, path, text, offset, window_lines, budget_tokens, time_budget_ms,
+                tokenize, count_line_tokens, fim, language) -> tuple[list[int], ContextResult]:
         def count_tokens(snippet_text: str) -> int:
             # Per-line counts are cached across requests: snippets repeat from one keystroke
             # to the next, so ranking costs dictionary lookups, not tokenizer calls.
@@ -69,3 +91,18 @@ class CrossFileContext:
             result.snippets, fim, tokenize, relative_path(path, roots), repo, roots, language
         )
         return tokens, result
+
+
+def _query_text(text: str, offset: int) -> str:
+    """The text gathering looks at (the lines before the cursor and its line), without the
+    identifier being typed at the cursor: typing a word does not change the context."""
+    start = offset
+    for _ in range(LINES_BEFORE + 1):
+        start = text.rfind("\n", 0, start)
+        if start < 0:
+            start = 0
+            break
+    end = offset
+    while end > start and (text[end - 1].isalnum() or text[end - 1] == "_"):
+        end -= 1
+    return text[start:end]

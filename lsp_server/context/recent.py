@@ -106,5 +106,11 @@ class RecentEdits:
             items = list(reversed(self._ranges))
         return [item for item in items if item.text.strip()]
 
+    def key(self) -> tuple:
+        """Where the ranges are (not their text): equal keys, same candidate ranges. Typing on
+        one line keeps the key, since a new edit next to the last one replaces it in place."""
+        with self._lock:
+            return tuple((r.path, r.start_line) for r in self._ranges)
+
     def __len__(self) -> int:
         return len(self._ranges)

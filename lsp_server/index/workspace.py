@@ -72,6 +72,9 @@ class WorkspaceIndex:
         self._lock = threading.Lock()  # guards _files, _symbols_by_file, _names, _open_documents
         self._build_lock = threading.Lock()  # one build or refresh at a time
         self._files: dict[Path, FileRecord] = {}
+        # Bumped whenever an entry changes: readers that cache what they derived from the index
+        # (the completion context) compare it to know when to derive again.
+        self.generation = 0
         self._symbols_by_file: dict[int, list[tuple[int, str]]] = {}
         self._names = NameIndex()
         self._open_documents: dict[Path, _OpenDocument] = {}
@@ -100,6 +103,7 @@ class WorkspaceIndex:
         name_index.prepare()
         with self._lock:
             self._files, self._symbols_by_file, self._names = files, symbols_by_file, name_index
+            self.generation += 1
 
     def build(
         self,
@@ -252,6 +256,7 @@ class WorkspaceIndex:
                 old = self._files.pop(path, None)
                 if old is not None:
                     self._forget_symbols(old.id)
+            self.generation += 1
         return [path for path, _, names in written if names is not None] + removed
 
     def _forget_symbols(self, file_id: int) -> None:
@@ -271,6 +276,7 @@ class WorkspaceIndex:
                 if self._files.get(path) == record:
                     del self._files[path]
                     self._forget_symbols(record.id)
+            self.generation += 1
         return [path for path, _ in records]
 
     def _fill_totals(self, stats: IndexStats) -> None:

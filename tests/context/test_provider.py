@@ -73,3 +73,17 @@ def test_recent_range_text_is_cut_lazily_and_clamped(tmp_path):
     assert (item.start_line, item.end_line, item.text) == (1, 3, "l1\nl2\nl3")
     recent.note_edit(tmp_path / "b.py", "\n\n\n", 1)
     assert [r.path.name for r in recent.ranges()] == ["a.py"]  # blank ranges are left out
+
+
+def test_typing_a_word_reuses_the_last_answer_until_its_inputs_change(tmp_path):
+    index = make_workspace(tmp_path)
+    context = CrossFileContext(lambda: index)
+    base = FILES["app/main.py"] + "\n\ndef other():\n    return make_circle(ra"
+    first = context_for(context, tmp_path, base)
+    assert context_for(context, tmp_path, base + "dius")[1] is first[1]
+    # A new token boundary (the word is done) gathers again.
+    again = context_for(context, tmp_path, base + "dius)")
+    assert again[1] is not first[1]
+    # So does any change to the index (a file re-parsed).
+    index.update_document(tmp_path / "ws" / "pkg" / "shapes.py", FILES["pkg/shapes.py"] + "\nX = 1\n")
+    assert context_for(context, tmp_path, base + "dius)")[1] is not again[1]
