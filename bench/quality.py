@@ -1,0 +1,441 @@
+"""Completion quality on held-out code, through Infill's real language server.
+
+For a fixed, seeded sample of cursors in the held-out standard-library files
+(models/train/heldout_files.txt: never used for training), the text after the cursor is
+hidden and Infill is asked for it, exactly as an editor asks:
+
+  * "line": the cursor sits after a code line's indentation; the whole line is hidden;
+  * "span": the cursor sits at a token boundary inside a code line; the hidden text is the
+    rest of the line, or (half of the time) a shorter span with the line's end still there.
+
+Each case starts from the real file with only that text removed, opened in a real
+`python -m lsp_server serve` subprocess driven over stdio by a pygls client, and the answer
+of textDocument/inlineCompletion is compared with the hidden text: exact match (ignoring
+surrounding whitespace) and edit similarity (1 - Levenshtein distance / longer length), on
+the first line of the completion. Each model runs with cross-file context on and off
+(settings `context.enabled`); the workspace is a copy of the standard library in which the
+sampled hidden texts are blanked in the held-out files, so no context can leak the answer.
+
+Models: the embedded one (models/infill-tiny-code.gguf) and, as the floor, the random-weight
+model of models/build_test_model.py.
+
+Usage: python bench/quality.py [--n 150] [--seed 0] [--models embedded,random]
+                               [--context on,off] [--model-path GGUF] [--json OUT.json]
+       infill bench quality [same flags]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+REPO = Path(__file__).resolve().parents[1]
+HELDOUT_LIST = REPO / "models" / "train" / "heldout_files.txt"
+EMBEDDED = REPO / "models" / "infill-tiny-code.gguf"
+# Standard-library folders left out of the workspace copy (test suites, GUI, bundled data),
+# the same ones models/train/prepare_data.py leaves out of the training corpus.
+STDLIB_SKIP = {"test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__", "turtledemo", "tkinter",
+               "ensurepip", "pydoc_data", "encodings"}
+
+
+@dataclass
+class Case:
+    file: str  # relative to the standard library
+    line: int  # 0-based
+    start: int  # code-point columns of the hidden text in that line
+    end: int
+    mode: str  # "line" or "span"
+    hidden: str
+
+
+@dataclass
+class Result:
+    case: Case
+    prediction: str
+    exact: bool
+    similarity: float
+    latency_ms: float
+    reason: str
+    context_tokens: int = 0
+
+
+@dataclass
+class Run:
+    model: str
+    context: bool
+    results: list[Result] = field(default_factory=list)
+    index_seconds: float = 0.0
+
+
+# -- cases ------------------------------------------------------------------------------
+
+def stdlib_dir() -> Path:
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def heldout_files() -> list[str]:
+    lines = HELDOUT_LIST.read_text().splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def code_lines(text: str) -> list[int]:
+    """0-based numbers of lines that are one whole statement, or the header of a compound
+    statement written on one line: real code, never docstrings, comments or continuations."""
+    lines = text.split("\n")  # not splitlines(): it also splits at form feeds, which ast does not
+    found = set()
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.stmt):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            continue  # a docstring
+        body = getattr(node, "body", None)
+        if body and isinstance(body, list):
+            header_end = body[0].lineno - 1  # the header ends on the line before the body starts
+            if header_end != node.lineno or node.lineno == body[0].lineno:
+                continue
+        elif node.end_lineno != node.lineno:
+            continue
+        i = node.lineno - 1
+        content = lines[i].strip()
+        if 6 <= len(content) <= 100 and not content.startswith(("@", "#")) and content.isascii():
+            found.add(i)
+    return sorted(found)
+
+
+def boundaries(line: str, indent: int) -> list[int]:
+    """Columns inside the line where a word starts or ends (token-like boundaries)."""
+    out = []
+    for p in range(indent + 1, len(line)):
+        if bool(re.match(r"\w", line[p - 1])) != bool(re.match(r"\w", line[p])) and line[p] != " ":
+            out.append(p)
+    return out
+
+
+def make_cases(n: int, seed: int) -> list[Case]:
+    """n cursors, half whole lines and half spans, spread over the held-out files; the same
+    n and seed always give the same cases."""
+    rng = random.Random(seed)
+    files = heldout_files()
+    texts = {f: (stdlib_dir() / f).read_text(encoding="utf-8") for f in files}
+    pools = {f: code_lines(texts[f]) for f in files}
+    for f in files:
+        rng.shuffle(pools[f])
+    cases: list[Case] = []
+    order = files[:]
+    rng.shuffle(order)
+    k = 0
+    while len(cases) < n:
+        f = order[k % len(order)]
+        k += 1
+        if not pools[f]:
+            if not any(pools.values()):
+                break
+            continue
+        i = pools[f].pop()
+        line = texts[f].split("\n")[i].rstrip()
+        indent = len(line) - len(line.lstrip())
+        if len(cases) % 2 == 0:
+            start, end, mode = indent, len(line), "line"
+        else:
+            cuts = boundaries(line, indent)
+            if not cuts:
+                continue
+            start = rng.choice(cuts)
+            end = len(line)
+            inner = [c for c in cuts if start < c <= start + 40]
+            if inner and rng.random() < 0.5:
+                end = rng.choice(inner)
+            mode = "span"
+        hidden = line[start:end]
+        if not hidden.strip():
+            continue
+        cases.append(Case(f, i, start, end, mode, hidden))
+    return cases
+
+
+def without(text: str, cases: list[Case]) -> str:
+    """text with the hidden part of each case (all in distinct lines) removed."""
+    lines = text.split("\n")
+    for c in cases:
+        lines[c.line] = lines[c.line][: c.start] + lines[c.line][c.end:]
+    return "\n".join(lines)
+
+
+def build_workspace(cases: list[Case], root: Path) -> None:
+    """A copy of the standard library's code, held-out files with every hidden text blanked."""
+    stdlib = stdlib_dir()
+    by_file: dict[str, list[Case]] = {}
+    for c in cases:
+        by_file.setdefault(c.file, []).append(c)
+    for f in stdlib.rglob("*.py"):
+        rel = f.relative_to(stdlib)
+        if any(part in STDLIB_SKIP or part.startswith("config-") for part in rel.parts):
+            continue
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if str(rel) in by_file:
+            dest.write_text(without(f.read_text(encoding="utf-8"), by_file[str(rel)]), encoding="utf-8")
+        else:
+            shutil.copyfile(f, dest)
+    for f in heldout_files():  # held-out files that were not sampled still belong to the workspace
+        if not (root / f).exists():
+            (root / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(stdlib / f, root / f)
+
+
+# -- scores -----------------------------------------------------------------------------
+
+def levenshtein(a: str, b: str) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def edit_similarity(a: str, b: str) -> float:
+    a, b = a.strip(), b.strip()
+    if not a and not b:
+        return 1.0
+    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
+
+
+def first_line(text: str) -> str:
+    return text.split("\n", 1)[0]
+
+
+# -- the LSP session ----------------------------------------------------------------------
+
+def utf16_column(line: str, column: int) -> int:
+    return len(line[:column].encode("utf-16-le")) // 2
+
+
+class Session:
+    def __init__(self) -> None:
+        self.client = LanguageClient("infill-quality", "1")
+        self.statuses: list[str] = []
+        self.engine_ready = asyncio.Event()
+        self.index_done = asyncio.Event()
+        self.stderr_tail: list[str] = []
+
+        @self.client.feature("infill/status")
+        def status(ls, params):
+            state = params.get("state") if isinstance(params, dict) else getattr(params, "state", None)
+            self.statuses.append(state)
+            if state in ("ready", "error", "disabled"):
+                self.engine_ready.set()
+
+        @self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+        def progress_create(ls, params):
+            return None
+
+        @self.client.feature(types.PROGRESS)
+        def progress(ls, params):
+            value = params.value if hasattr(params, "value") else params.get("value")
+            kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+            if kind == "end":
+                self.index_done.set()
+
+        for method in (types.WINDOW_SHOW_MESSAGE, types.WINDOW_LOG_MESSAGE):
+            self.client.feature(method)(lambda ls, params: None)
+
+    async def start(self, model: str, context: bool, root: Path, cache: Path, max_tokens: int) -> float:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache), "INFILL_LOG_LEVEL": "WARNING"}
+        await self.client.start_io(sys.executable, "-m", "lsp_server", "serve", env=env, cwd=str(REPO))
+        asyncio.get_running_loop().create_task(self._drain_stderr())
+        options = {"model": {"path": model}, "context": {"enabled": context},
+                   "completion": {"maxTokens": max_tokens}}
+        started = time.perf_counter()
+        await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                text_document=types.TextDocumentClientCapabilities(
+                    synchronization=types.TextDocumentSyncClientCapabilities(dynamic_registration=False),
+                    inline_completion=types.InlineCompletionClientCapabilities(dynamic_registration=False)),
+                window=types.WindowClientCapabilities(work_done_progress=True),
+                workspace=types.WorkspaceClientCapabilities(workspace_folders=True)),
+            initialization_options=options,
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        )), 60)
+        self.client.initialized(types.InitializedParams())
+        await asyncio.wait_for(self.engine_ready.wait(), 180)
+        if self.statuses[-1] != "ready":
+            raise RuntimeError(f"engine not ready ({self.statuses}): {''.join(self.stderr_tail[-20:])}")
+        try:  # both context settings wait for the index, so they run under the same load
+            await asyncio.wait_for(self.index_done.wait(), 300)
+        except asyncio.TimeoutError:
+            print("warning: no end of indexing reported within 300 s", file=sys.stderr)
+        return time.perf_counter() - started
+
+    async def _drain_stderr(self) -> None:
+        stream = self.client._server.stderr
+        while True:
+            line = await stream.readline()
+            if not line:
+                return
+            self.stderr_tail = (self.stderr_tail + [line.decode("utf-8", "replace")])[-200:]
+
+    async def complete(self, uri: str, text: str, line: int, column: int, version: int) -> tuple[str, float, dict]:
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+        line_text = text.split("\n")[line]
+        started = time.perf_counter()
+        result = await asyncio.wait_for(self.client.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=utf16_column(line_text, column)),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+        )), 120)
+        latency = (time.perf_counter() - started) * 1000
+        stats = await self.client.protocol.send_request_async("infill/lastCompletion", {})
+        stats = stats._asdict() if hasattr(stats, "_asdict") else dict(stats)
+        self.client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+        if not items:
+            return "", latency, stats
+        item = items[0]
+        insert = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+        if item.range is not None and item.range.start.line == line:
+            # A range that starts before the cursor repeats the text between its start and the cursor.
+            before = utf16_column(line_text, column) - item.range.start.character
+            if before > 0:
+                insert = insert[before:]
+        return insert, latency, stats
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.client.shutdown_async(None), 10)
+            self.client.exit(None)
+        except Exception:
+            if self.client._server is not None and self.client._server.returncode is None:
+                self.client._server.kill()
+        await asyncio.wait_for(self.client.stop(), 20)
+
+
+async def run_one(model_name: str, model_path: str, context: bool, cases: list[Case], root: Path,
+                  max_tokens: int) -> Run:
+    run = Run(model_name, context)
+    cache = Path(tempfile.mkdtemp(prefix="infill-quality-cache-"))
+    session = Session()
+    try:
+        run.index_seconds = await session.start(model_path, context, root, cache, max_tokens)
+        originals = {c.file: (stdlib_dir() / c.file).read_text(encoding="utf-8") for c in cases}
+        for version, case in enumerate(cases, 1):
+            text = without(originals[case.file], [case])
+            uri = (root / case.file).as_uri()
+            prediction, latency, stats = await session.complete(uri, text, case.line, case.start, version)
+            got = first_line(prediction)
+            run.results.append(Result(case, got, got.strip() == case.hidden.strip(),
+                                      edit_similarity(got, case.hidden), latency, str(stats.get("reason")),
+                                      int(stats.get("contextTokens") or 0)))
+    finally:
+        await session.stop()
+        shutil.rmtree(cache, ignore_errors=True)
+    return run
+
+
+def summarize(run: Run) -> dict:
+    res = run.results
+    def pct(xs):
+        return round(100.0 * sum(xs) / len(xs), 1) if xs else float("nan")
+    lat = sorted(r.latency_ms for r in res)
+    return {
+        "model": run.model, "context": "on" if run.context else "off", "cases": len(res),
+        "exact_pct": pct([r.exact for r in res]),
+        "edit_sim": round(statistics.mean(r.similarity for r in res), 3) if res else float("nan"),
+        "line_exact_pct": pct([r.exact for r in res if r.case.mode == "line"]),
+        "span_exact_pct": pct([r.exact for r in res if r.case.mode == "span"]),
+        "p50_ms": round(lat[len(lat) // 2], 1) if lat else float("nan"),
+        "context_used_pct": pct([r.context_tokens > 0 for r in res]),
+        "empty_pct": pct([not r.prediction.strip() for r in res]),
+        "index_and_load_s": round(run.index_seconds, 1),
+    }
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| model | context | exact % | edit sim | exact % (line) | exact % (span) | empty % "
+            "| context used % | p50 ms |")
+    out = [head, "|" + "---|" * 9]
+    for r in rows:
+        out.append(f"| {r['model']} | {r['context']} | {r['exact_pct']} | {r['edit_sim']:.3f} | "
+                   f"{r['line_exact_pct']} | {r['span_exact_pct']} | {r['empty_pct']} | "
+                   f"{r['context_used_pct']} | {r['p50_ms']:.0f} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=150, help="number of cursors (half lines, half spans)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", default="embedded,random", help="comma list of embedded, random")
+    parser.add_argument("--context", default="on,off", help="comma list of on, off")
+    parser.add_argument("--model-path", default=str(EMBEDDED), help="GGUF used as the 'embedded' model")
+    parser.add_argument("--max-tokens", type=int, default=48, help="completion.maxTokens for the server")
+    parser.add_argument("--json", type=Path, help="write the summary and every case's result here")
+    args = parser.parse_args(argv)
+
+    cases = make_cases(args.n, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="infill-quality-"))
+    try:
+        root = work / "stdlib"
+        build_workspace(cases, root)
+        paths = {}
+        for name in args.models.split(","):
+            if name == "embedded":
+                paths[name] = args.model_path
+            elif name == "random":
+                sys.path.insert(0, str(REPO / "models"))
+                from build_test_model import build_test_model
+
+                paths[name] = str(build_test_model(work / "random.gguf"))
+            else:
+                parser.error(f"unknown model {name!r}")
+        runs = []
+        for name, path in paths.items():
+            for ctx in args.context.split(","):
+                started = time.perf_counter()
+                run = asyncio.run(run_one(name, path, ctx == "on", cases, root, args.max_tokens))
+                runs.append(run)
+                s = summarize(run)
+                print(f"{name} context={s['context']}: exact {s['exact_pct']}%, edit sim {s['edit_sim']}, "
+                      f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [summarize(r) for r in runs]
+    print(f"{len(cases)} cursors in {len(set(c.file for c in cases))} held-out files "
+          f"({sum(c.mode == 'line' for c in cases)} lines, {sum(c.mode == 'span' for c in cases)} spans), seed {args.seed}")
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "n": len(cases), "seed": args.seed, "summary": rows,
+            "cases": {f"{r.model}/context-{'on' if r.context else 'off'}":
+                      [{**asdict(x.case), "prediction": x.prediction, "exact": x.exact,
+                        "similarity": round(x.similarity, 3), "latency_ms": round(x.latency_ms, 1),
+                        "reason": x.reason, "context_tokens": x.context_tokens} for x in r.results]
+                      for r in runs},
+        }, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
