@@ -1,6 +1,6 @@
 """Export a trained checkpoint to a llama.cpp GGUF ("llama" architecture), then quantise it.
 
-    python models/train/export_gguf.py models/train/runs/cpu35/model.pt \
+    python models/train/export_gguf.py models/train/runs/cpu4/model.pt \
         --out models/infill-tiny-code.gguf --quant q8_0
 
 Layout notes:

@@ -1,7 +1,9 @@
 """Train Infill's tiny code model (next-token + fill-in-the-middle) on the prepared corpus.
 
     python models/train/prepare_data.py                      # once: writes models/train/.data/
-    python models/train/train.py --config cpu --minutes 35   # CPU run (what the shipped model used)
+    python models/train/train.py --config cpu4 --output-vocab 12000 --minutes 48 --threads 2 \
+        --batch 4 --fim-rate 0.7 --middle-weight 2 --eval-every 60 --out models/train/runs/cpu4
+                                                             # the shipped model (2-core CPU)
     python models/train/train.py --config gpu --minutes 10   # on CUDA, a bigger model
 
 The run stops at --steps or --minutes, whichever comes first; the learning rate follows a
