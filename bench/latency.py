@@ -96,7 +96,7 @@ async def run(args, options: dict) -> dict:
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text="\n".join(lines))
         )
     )
-    end_to_end, overhead, engine, tps, reasons, context_ms = [], [], [], [], {}, []
+    end_to_end, overhead, engine, tps, reasons, context_ms, prompt_ms = [], [], [], [], {}, [], []
     for i in targets:
         full = typed_lines[i]
         column = len(lines[i])
@@ -131,6 +131,7 @@ async def run(args, options: dict) -> dict:
             overhead.append(stats["overheadMs"])
             if stats["reason"] in ("model", "empty"):
                 context_ms.append(stats["contextMs"])
+                prompt_ms.append(stats["promptMs"])
             reasons[stats["reason"]] = reasons.get(stats["reason"], 0) + 1
             if stats["reason"] in ("model", "empty"):
                 engine.append(stats["engineMs"])
@@ -140,7 +141,7 @@ async def run(args, options: dict) -> dict:
     client.exit(None)
     await client.stop()
     return {"end_to_end": end_to_end, "overhead": overhead, "engine": engine, "tps": tps, "reasons": reasons,
-            "context": context_ms}
+            "context": context_ms, "prompt": prompt_ms}
 
 
 async def wait_for_index(client, source: str) -> None:
@@ -161,7 +162,8 @@ def print_table(title: str, results: dict) -> None:
         ("end-to-end request (ms)", "end_to_end"),
         ("server overhead (ms)", "overhead"),
         ("engine generate (ms)", "engine"),
-        ("  context gathering (ms)", "context"),
+        ("  prompt building (ms)", "prompt"),
+        ("  of which cross-file context (ms)", "context"),
     ):
         values = results[key]
         if not values:
