@@ -45,7 +45,7 @@ class ContextSettings:
 
     enabled: bool = True
     budget_fraction: float = 0.35  # share of completion.prompt_budget_tokens given to snippets
-    time_budget_ms: float = 5.0  # gathering stops here and sends what is ready
+    time_budget_ms: float = 10.0  # gathering stops here and sends what is ready
 
 
 @dataclass

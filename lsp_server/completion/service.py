@@ -185,7 +185,7 @@ class CompletionService:
             )
             report = _ContextReport()
             if with_context:
-                prompt = self._add_context(request, prompt, context_budget, settings, engine, fim, counter, report)
+                prompt = self._add_context(request, prompt, context_budget, settings, engine, fim, report)
             prompt_ms = (time.perf_counter() - prompt_started) * 1000
             generation = GenerationRequest(
                 prompt_tokens=prompt.tokens,
@@ -233,7 +233,7 @@ class CompletionService:
         self.cache.put(key, outcome.text)
         return outcome
 
-    def _add_context(self, request, prompt, budget, settings, engine, fim, counter, report) -> FimPrompt:
+    def _add_context(self, request, prompt, budget, settings, engine, fim, report) -> FimPrompt:
         """Cross-file snippets in front of the local window (runs on the model thread)."""
         started = time.perf_counter()
         line = request.cursor.line
@@ -241,7 +241,7 @@ class CompletionService:
         try:
             tokens, gathered = self.context.prompt_tokens(
                 request.path, request.text, request.cursor.offset, window, budget,
-                settings.context.time_budget_ms, engine.tokenize, counter, fim, request.language_id,
+                settings.context.time_budget_ms, engine.tokenize, fim, request.language_id,
             )
         except Exception:  # context is a bonus: never lose the completion over it
             log.exception("cross-file context failed")

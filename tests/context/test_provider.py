@@ -23,13 +23,9 @@ def detokenize(ids: list[int]) -> str:
     return "".join(names.get(i, chr(i - 2000) if i >= 2000 else f"<{i}>") for i in ids)
 
 
-def count_line(line: str) -> int:
-    return len(line) // 4 + 1
-
-
 def context_for(context, root: Path, text: str, window=(0, 0), budget=400):
     path = root / "ws" / "app" / "main.py"
-    return context.prompt_tokens(path, text, len(text), window, budget, 50.0, tokenize, count_line, STARCODER, "python")
+    return context.prompt_tokens(path, text, len(text), window, budget, 50.0, tokenize, STARCODER, "python")
 
 
 def test_imported_definition_rendered_in_repository_format(tmp_path):
@@ -46,8 +42,8 @@ def test_imported_definition_rendered_in_repository_format(tmp_path):
 def test_budget_bounds_the_tokens(tmp_path):
     index = make_workspace(tmp_path)
     text = FILES["app/main.py"] + "\n\ndef other():\n    return make_circle("
-    ids, result = context_for(CrossFileContext(lambda: index), tmp_path, text, budget=30)
-    assert sum(s.tokens for s in result.snippets) <= 30
+    ids, result = context_for(CrossFileContext(lambda: index), tmp_path, text, budget=250)
+    assert 0 < len(ids) <= 250  # the rendered tokens, headers included, fit
 
 
 def test_no_index_or_no_budget_gives_nothing(tmp_path):
