@@ -98,19 +98,3 @@ def test_source_text_cannot_inject_control_tokens(test_model):
         assert engine.detokenize(engine.tokenize(hostile)) == hostile
     finally:
         engine.close()
-
-
-def test_recent_tokenizations_reuse_ids_of_the_same_text():
-    from lsp_server.engine.fim import RecentTokenizations
-
-    calls = []
-
-    def tokenize(text):
-        calls.append(text)
-        return [ord(c) for c in text]
-
-    tokens = RecentTokenizations(tokenize, size=2)
-    assert tokens("ab") == [97, 98] and tokens("ab") == [97, 98]
-    assert calls == ["ab"]
-    tokens("c"), tokens("d")  # "ab" falls out of the two most recent
-    assert tokens("ab") == [97, 98] and calls == ["ab", "c", "d", "ab"]

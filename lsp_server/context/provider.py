@@ -20,7 +20,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..engine.fim import FimTokens, RecentTokenizations
+from ..engine.fim import FimTokens
+from ..engine.token_cache import RecentTokenizations
 from ..index import WorkspaceIndex
 from .gather import LINES_BEFORE, ContextResult, ContextRetriever
 from .prompt import render_context

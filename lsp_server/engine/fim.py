@@ -210,25 +210,6 @@ class LineTokenCounter:
         return count
 
 
-class RecentTokenizations:
-    """Token ids of the last few texts tokenized, by exact text. While the user types, the
-    text after the cursor stays the same from one keystroke to the next, so its tokens come
-    from here instead of the tokenizer (llama.cpp needs ~0.5 ms per KB of code)."""
-
-    def __init__(self, tokenize: Callable[[str], list[int]], size: int = 4) -> None:
-        self._tokenize = tokenize
-        self._recent: list[tuple[str, list[int]]] = []
-        self._size = size
-
-    def __call__(self, text: str) -> list[int]:
-        for seen, ids in self._recent:
-            if seen == text:
-                return ids
-        ids = self._tokenize(text)
-        self._recent = [(text, ids)] + self._recent[: self._size - 1]
-        return ids
-
-
 def build_fim_prompt(
     tokenize: Callable[[str], list[int]],
     fim: FimTokens,
