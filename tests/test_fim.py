@@ -98,3 +98,17 @@ def test_source_text_cannot_inject_control_tokens(test_model):
         assert engine.detokenize(engine.tokenize(hostile)) == hostile
     finally:
         engine.close()
+
+
+def test_trimmed_prefix_starts_after_a_blank_line_and_stays_there_while_typing():
+    engine = family_engine("starcoder")
+    fim = resolve_fim_tokens(engine, "starcoder")
+    body = "".join(f"    value_{i} = compute({i})\n" + ("\n" if i % 6 == 5 else "") for i in range(60))
+    starts = set()
+    for typed in range(1, 30):
+        prefix = "def f():\n" + body + "    result = " + "x" * typed
+        prompt = build_fim_prompt(engine.tokenize, fim, prefix, "", budget_tokens=400)
+        assert prompt.prefix_tokens <= 400 and prompt.prefix_text.endswith("x" * typed)
+        assert not prompt.prefix_text.startswith("\n") and prefix[: -len(prompt.prefix_text)].endswith("\n\n")
+        starts.add(prompt.prefix_text.split("\n", 1)[0])
+    assert len(starts) <= 3  # the start moved a few times, not once per keystroke

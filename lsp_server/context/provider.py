@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +30,9 @@ from .recent import RecentEdits
 from .snippets import relative_path
 
 log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_DOT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*$")
 
 
 
@@ -65,7 +69,7 @@ class CrossFileContext:
         key = (
             path, window_lines, budget_tokens, fim, language, id(getattr(tokenize, "__self__", tokenize)),
             id(index), index.generation,
-            self.recent.key(), _query_text(text, offset),
+            self.recent.key(), _query_key(text, offset),
         )
         if self._last is not None and self._last[0] == key:
             return self._last[1], self._last[2]
@@ -110,16 +114,20 @@ def estimate_tokens(text: str) -> int:
     return int(sum(len(line.strip()) for line in lines) / 4.4 + 2.2 * len(lines)) + 1
 
 
-def _query_text(text: str, offset: int) -> str:
-    """The text gathering looks at (the lines before the cursor and its line), without the
-    identifier being typed at the cursor: typing a word does not change the context."""
-    start = offset
-    for _ in range(LINES_BEFORE + 1):
-        start = text.rfind("\n", 0, start)
-        if start < 0:
-            start = 0
+def _query_key(text: str, offset: int) -> tuple:
+    """What gathering looks at, reduced to what changes its answer: the lines before the
+    cursor's line as they are, and of the cursor's line its names and the `name.` right before
+    the cursor, without the identifier being typed. So typing a word, a space or an operator
+    reuses the context; finishing a name or typing `.` after one gathers afresh."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    start = line_start
+    for _ in range(LINES_BEFORE):
+        if start == 0:
             break
+        start = text.rfind("\n", 0, start - 1) + 1
     end = offset
-    while end > start and (text[end - 1].isalnum() or text[end - 1] == "_"):
+    while end > line_start and (text[end - 1].isalnum() or text[end - 1] == "_"):
         end -= 1
-    return text[start:end]
+    line = text[line_start:end]
+    dotted = _NAME_DOT.search(line)
+    return text[start:line_start], frozenset(_NAME.findall(line)), dotted.group(1) if dotted else None

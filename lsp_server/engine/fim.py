@@ -145,11 +145,19 @@ class FimPrompt:
     suffix_text: str
 
 
+# At most this many more lines are dropped to start the prefix right after a blank line.
+STABLE_START_LINES = 12
+
+
 def _keep_last_lines(text: str, budget: int, count: Callable[[str], int]) -> str:
     """The longest tail of text, cut at a line start, whose token count fits budget.
 
     The line with the cursor (text after the last newline) is always kept whole
-    unless it alone is over budget; then the caller truncates tokens.
+    unless it alone is over budget; then the caller truncates tokens. When lines
+    had to go, the cut moves down to just after a blank line if one is near: as
+    the user types, the first line that fits moves down one line at a time, but
+    the prompt's start then stays put until it passes the next blank line, so
+    the tokens of the lines above (and llama.cpp's KV cache for them) are reused.
     """
     lines = text.splitlines(keepends=True)
     kept: list[str] = []
@@ -160,7 +168,13 @@ def _keep_last_lines(text: str, budget: int, count: Callable[[str], int]) -> str
             break
         kept.append(line)
         used += cost
-    return "".join(reversed(kept))
+    kept.reverse()
+    if len(kept) < len(lines):
+        for skip in range(min(STABLE_START_LINES, len(kept) - 2)):
+            if not kept[skip].strip():
+                kept = kept[skip + 1 :]
+                break
+    return "".join(kept)
 
 
 def _keep_first_lines(text: str, budget: int, count: Callable[[str], int]) -> str:

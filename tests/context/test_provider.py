@@ -80,6 +80,8 @@ def test_typing_a_word_reuses_the_last_answer_until_its_inputs_change(tmp_path):
     # A new token boundary (the word is done) gathers again.
     again = context_for(context, tmp_path, base + "dius)")
     assert again[1] is not first[1]
+    assert context_for(context, tmp_path, base + "dius) + ")[1] is again[1]  # operators: same names
+    assert context_for(context, tmp_path, base + "dius) + util.")[1] is not again[1]  # `util.` matters
     # So does any change to the index (a file re-parsed).
     index.update_document(tmp_path / "ws" / "pkg" / "shapes.py", FILES["pkg/shapes.py"] + "\nX = 1\n")
     assert context_for(context, tmp_path, base + "dius)")[1] is not again[1]
