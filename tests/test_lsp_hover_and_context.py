@@ -140,3 +140,16 @@ async def test_context_can_be_switched_off(workspace, test_model):
         await s.complete(uri, 4, len("size = parse_size("))
         last = await s.last_completion(include_prompt=True)
         assert "def parse_size(text):" not in last["prompt"] and last["contextTokens"] == 0
+
+
+async def test_without_context_to_add_the_local_window_keeps_the_whole_budget(tmp_path, test_model):
+    text = "".join(f"value_{i} = compute({i})\n" for i in range(400)) + "result = "
+    sizes = {}
+    for enabled in (True, False):
+        options = {"model": {"path": str(test_model), "nCtx": 512}, "context": {"enabled": enabled}}
+        async with lsp_session(options, None) as s:  # no workspace folder: nothing to gather
+            uri = (tmp_path / "alone.py").as_uri()
+            s.open(uri, text)
+            await s.complete(uri, 400, len("result = "))
+            sizes[enabled] = (await s.last_completion())["promptTokens"]
+    assert sizes[True] == sizes[False] > 300

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # Characters of text kept around the cursor before tokenizing: bounds the work on
 # a huge document; the token budget then trims at line boundaries.
 CHARS_PER_TOKEN_BOUND = 12
+# Context tokens left unused beyond this go back to the local window (rebuilt once more).
+UNUSED_CONTEXT_TOKENS = 64
 
 
 @dataclass
@@ -106,7 +108,7 @@ class CompletionService:
         self.get_settings = get_settings
         self.context = context
         self.cache = CompletionCache()
-        # Per engine: token counts of lines, and the last few tokenizations (see fim.py).
+        # Per engine: token counts of lines, and token ids of unchanged prompt text (token_cache.py).
         self._tokenizer_caches: tuple[object, LineTokenCounter, PrefixTokenizer] | None = None
         self.last: CompletionOutcome | None = None
         self.in_flight = 0  # requests between arrival and answer
@@ -186,7 +188,14 @@ class CompletionService:
             )
             report = _ContextReport()
             if with_context:
-                prompt = self._add_context(request, prompt, context_budget, settings, engine, fim, report)
+                context_tokens = self._context_tokens(request, prompt, context_budget, settings, engine, fim, report)
+                if context_budget - len(context_tokens) > UNUSED_CONTEXT_TOKENS:
+                    # Little context (or none): its unused share goes back to the local window.
+                    prompt = build_fim_prompt(
+                        tokenize, fim, prefix, suffix, budget - len(context_tokens), options.suffix_fraction,
+                        count_line_tokens=counter,
+                    )
+                prompt = prepend_context(prompt, fim, context_tokens)
             prompt_ms = (time.perf_counter() - prompt_started) * 1000
             generation = GenerationRequest(
                 prompt_tokens=prompt.tokens,
@@ -234,8 +243,9 @@ class CompletionService:
         self.cache.put(key, outcome.text)
         return outcome
 
-    def _add_context(self, request, prompt, budget, settings, engine, fim, report) -> FimPrompt:
-        """Cross-file snippets in front of the local window (runs on the model thread)."""
+    def _context_tokens(self, request, prompt, budget, settings, engine, fim, report) -> list[int]:
+        """Cross-file snippets for the prompt, leaving out what the local window shows
+        (runs on the model thread)."""
         started = time.perf_counter()
         line = request.cursor.line
         window = (line - prompt.prefix_text.count("\n"), line + prompt.suffix_text.count("\n"))
@@ -246,14 +256,14 @@ class CompletionService:
             )
         except Exception:  # context is a bonus: never lose the completion over it
             log.exception("cross-file context failed")
-            return prompt
+            return []
         report.ms = (time.perf_counter() - started) * 1000
         report.tokens = len(tokens)
         if gathered is not None:
             report.snippets = [
                 f"{s.path.name}:{s.start_line + 1}-{s.end_line + 1} ({s.kind})" for s in gathered.snippets
             ]
-        return prepend_context(prompt, fim, tokens)
+        return tokens
 
 
 @dataclass
