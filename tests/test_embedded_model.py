@@ -1,5 +1,5 @@
 """The embedded default model (models/infill-tiny-code.gguf) and its PyTorch twin agree,
-and the model really completes code.
+and what the model has learned (it does not complete code yet: see models/MODEL_CARD.md).
 
 * Logits: the same token ids go through llama.cpp (the committed Q8_0 GGUF) and through the
   PyTorch model of models/train/model.py loaded with the GGUF's dequantised weights. A
