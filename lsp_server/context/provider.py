@@ -5,11 +5,11 @@ has cut the local window around the cursor: the snippets that overlap that windo
 out, the rest are ranked into the context budget and rendered in the model's repository
 format (see prompt.py). Retrieval caches live in one `ContextRetriever` per workspace index.
 
-While the user types a word, every keystroke asks for context again, and the answer would be
-the same: what drives it (the lines before the cursor, the cursor's line up to the word being
-typed, the recent-edit ranges, the index) has not changed. The last answer is kept under a key
-made of exactly those inputs and reused; any change to them, including the index re-parsing a
-buffer once typing pauses, gathers afresh. Reuse also keeps the prompt's first tokens stable,
+While the user types, every keystroke asks for context again, and the answer would mostly be
+the same: what drives it (the lines before the cursor's line, the names on that line and a
+`name.` before the cursor, the recent-edit ranges, the index) changes once per word, not per
+character. The last answer is kept under a key made of those inputs and reused; any change to
+them, including the index re-parsing a buffer once typing pauses, gathers afresh. Reuse also keeps the prompt's first tokens stable,
 so llama.cpp can reuse its KV cache for them.
 """
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_DOT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*$")
-
 
 
 class CrossFileContext:
