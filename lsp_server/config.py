@@ -45,6 +45,7 @@ class ContextSettings:
 
     enabled: bool = True
     budget_fraction: float = 0.35  # share of completion.prompt_budget_tokens given to snippets
+    budget_tokens: int | None = None  # instead of the share: this many tokens (at most 80% of the budget)
     time_budget_ms: float = 10.0  # gathering stops here and sends what is ready
 
 
@@ -98,6 +99,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "completion.debounce_ms": (0, 2000),
     "index.max_file_bytes": (1_000, 100_000_000),
     "context.budget_fraction": (0.0, 0.8),
+    "context.budget_tokens": (0, 131072),
     "context.time_budget_ms": (0.5, 1000.0),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {

@@ -35,3 +35,16 @@ def test_not_an_object():
 def test_unknown_keys_are_ignored():
     settings, errors = parse_settings({"somethingElse": 1, "model": {"colour": "red"}})
     assert errors == [] and settings == Settings()
+
+
+def test_context_budget_in_tokens_or_as_a_share():
+    from lsp_server.completion.service import context_share
+
+    settings, errors = parse_settings({"context": {"budgetTokens": 256}})
+    assert not errors and context_share(1536, settings.context) == 256
+    assert context_share(400, settings.context) == 256
+    assert context_share(300, settings.context) == 240  # the local window keeps a fifth
+    assert context_share(1000, parse_settings({})[0].context) == 350
+    assert context_share(1000, parse_settings({"context": {"budgetTokens": 0}})[0].context) == 0
+    _, errors = parse_settings({"context": {"budgetTokens": -1}})
+    assert errors and "context.budget_tokens" in errors[0]

@@ -16,7 +16,7 @@ export interface InfillServerSettings {
     apiKeyEnv: string | null;
     model: string | null;
   };
-  context: { budgetTokens: number };
+  context: { budgetTokens: number | null };
 }
 
 /** The defaults; they match the `default`s in package.json. */
@@ -24,7 +24,7 @@ export const DEFAULT_SETTINGS: InfillServerSettings = {
   model: { path: null, nGpuLayers: null, nCtx: 4096 },
   completion: { enabled: true, maxTokens: 64, promptBudgetTokens: 1536, disabledLanguages: [] },
   engine: { kind: 'llama_cpp', url: null, apiKeyEnv: null, model: null },
-  context: { budgetTokens: 512 },
+  context: { budgetTokens: null },
 };
 
 /** Reads one setting by its key below `infill.` (e.g. "model.path"); undefined when unset. */
@@ -71,7 +71,7 @@ export function toServerSettings(read: SettingReader): InfillServerSettings {
       model: optionalString(read('engine.model')),
     },
     context: {
-      budgetTokens: integer(read('context.budgetTokens'), d.context.budgetTokens, 0),
+      budgetTokens: optionalInteger(read('context.budgetTokens'), 0),
     },
   };
 }

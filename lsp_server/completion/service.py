@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import Settings
+from ..config import ContextSettings, Settings
 from ..context.provider import CrossFileContext
 from ..engine.base import EngineError, GenerationRequest, GenerationResult
 from ..engine.fim import FimPrompt, LineTokenCounter, build_fim_prompt, prepend_context
@@ -80,6 +80,13 @@ class CompletionOutcome:
             "generatedTokens": self.generated_tokens,
             "tokensPerSecond": round(self.tokens_per_second, 1),
         }
+
+
+def context_share(budget: int, context: ContextSettings) -> int:
+    """Prompt tokens for cross-file snippets: the configured count or share of the budget,
+    leaving the local window at least a fifth of it."""
+    wanted = context.budget_tokens if context.budget_tokens is not None else int(budget * context.budget_fraction)
+    return max(0, min(wanted, int(budget * 0.8)))
 
 
 def cursor_context(text: str, offset: int) -> CursorContext:
@@ -181,7 +188,7 @@ class CompletionService:
             counter, tokenize = self._caches_for(engine)
             budget = min(options.prompt_budget_tokens, engine.n_ctx - options.max_tokens - 8)
             with_context = self.context is not None and settings.context.enabled and request.path is not None
-            context_budget = int(budget * settings.context.budget_fraction) if with_context else 0
+            context_budget = context_share(budget, settings.context) if with_context else 0
             prompt = build_fim_prompt(
                 tokenize, fim, prefix, suffix, budget - context_budget, options.suffix_fraction,
                 count_line_tokens=counter,

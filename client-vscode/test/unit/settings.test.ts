@@ -59,7 +59,7 @@ test('wrong types and out-of-range values fall back to the defaults', () => {
   assert.equal(settings.completion.promptBudgetTokens, DEFAULT_SETTINGS.completion.promptBudgetTokens);
   assert.deepEqual(settings.completion.disabledLanguages, ['go']);
   assert.equal(settings.engine.kind, 'llama_cpp');
-  assert.equal(settings.context.budgetTokens, DEFAULT_SETTINGS.context.budgetTokens);
+  assert.equal(settings.context.budgetTokens, null);
 });
 
 test('paths are trimmed', () => {
