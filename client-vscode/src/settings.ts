@@ -3,7 +3,7 @@
 // Pure: no `vscode` import, so it is unit-tested with node's test runner.
 
 export interface InfillServerSettings {
-  model: { path: string | null; nGpuLayers: number | null; nCtx: number };
+  model: { path: string | null; nGpuLayers: number | null; nCtx: number; vramBudgetMb: number };
   completion: {
     enabled: boolean;
     maxTokens: number;
@@ -17,14 +17,16 @@ export interface InfillServerSettings {
     model: string | null;
   };
   context: { budgetTokens: number | null };
+  hover: { generatedSummaries: boolean };
 }
 
 /** The defaults; they match the `default`s in package.json. */
 export const DEFAULT_SETTINGS: InfillServerSettings = {
-  model: { path: null, nGpuLayers: null, nCtx: 4096 },
+  model: { path: null, nGpuLayers: null, nCtx: 4096, vramBudgetMb: 8192 },
   completion: { enabled: true, maxTokens: 64, promptBudgetTokens: 1536, disabledLanguages: [] },
   engine: { kind: 'llama_cpp', url: null, apiKeyEnv: null, model: null },
   context: { budgetTokens: null },
+  hover: { generatedSummaries: true },
 };
 
 /** Reads one setting by its key below `infill.` (e.g. "model.path"); undefined when unset. */
@@ -57,6 +59,7 @@ export function toServerSettings(read: SettingReader): InfillServerSettings {
       path: optionalString(read('model.path')),
       nGpuLayers: optionalInteger(read('model.nGpuLayers'), -1),
       nCtx: integer(read('model.nCtx'), d.model.nCtx, 256),
+      vramBudgetMb: integer(read('model.vramBudgetMb'), d.model.vramBudgetMb, 256),
     },
     completion: {
       enabled: boolean(read('completion.enabled'), d.completion.enabled),
@@ -72,6 +75,9 @@ export function toServerSettings(read: SettingReader): InfillServerSettings {
     },
     context: {
       budgetTokens: optionalInteger(read('context.budgetTokens'), 0),
+    },
+    hover: {
+      generatedSummaries: boolean(read('hover.generatedSummaries'), d.hover.generatedSummaries),
     },
   };
 }

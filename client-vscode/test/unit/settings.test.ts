@@ -18,6 +18,7 @@ test('every setting lands in its nested place', () => {
       'model.path': '/models/coder.gguf',
       'model.nGpuLayers': 0,
       'model.nCtx': 8192,
+      'model.vramBudgetMb': 4096,
       'completion.enabled': false,
       'completion.maxTokens': 32,
       'completion.promptBudgetTokens': 2048,
@@ -27,13 +28,15 @@ test('every setting lands in its nested place', () => {
       'engine.apiKeyEnv': 'INFILL_KEY',
       'engine.model': 'qwen',
       'context.budgetTokens': 256,
+      'hover.generatedSummaries': false,
     }),
   );
   assert.deepEqual(settings, {
-    model: { path: '/models/coder.gguf', nGpuLayers: 0, nCtx: 8192 },
+    model: { path: '/models/coder.gguf', nGpuLayers: 0, nCtx: 8192, vramBudgetMb: 4096 },
     completion: { enabled: false, maxTokens: 32, promptBudgetTokens: 2048, disabledLanguages: ['markdown', 'plaintext'] },
     engine: { kind: 'remote', url: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'INFILL_KEY', model: 'qwen' },
     context: { budgetTokens: 256 },
+    hover: { generatedSummaries: false },
   });
 });
 
@@ -74,7 +77,7 @@ test('the package.json defaults match DEFAULT_SETTINGS', () => {
   assert.deepEqual(fromManifest, DEFAULT_SETTINGS);
   for (const key of ['model.path', 'model.nGpuLayers', 'model.nCtx', 'completion.enabled', 'completion.maxTokens',
     'completion.promptBudgetTokens', 'completion.disabledLanguages', 'engine.kind', 'engine.url', 'engine.apiKeyEnv',
-    'engine.model', 'context.budgetTokens']) {
+    'engine.model', 'context.budgetTokens', 'model.vramBudgetMb', 'hover.generatedSummaries']) {
     assert.ok(`infill.${key}` in properties, `package.json declares infill.${key}`);
   }
 });
