@@ -153,3 +153,13 @@ async def test_without_context_to_add_the_local_window_keeps_the_whole_budget(tm
             await s.complete(uri, 400, len("result = "))
             sizes[enabled] = (await s.last_completion())["promptTokens"]
     assert sizes[True] == sizes[False] > 300
+
+
+async def test_the_embedded_placeholder_model_writes_no_summaries(workspace):
+    async with lsp_session({}, workspace) as s:  # no model.path: the embedded model
+        assert (await s.wait_for_engine())["state"] == "ready"
+        uri = (workspace / "main.py").as_uri()
+        s.open(uri, MAIN)
+        await until(lambda: hover(s, uri, 3, 10), lambda h: h is not None)
+        await asyncio.sleep(1.0)  # time enough for a summary job, were one started
+        assert "Generated summary" not in (await hover(s, uri, 3, 10)).contents.value

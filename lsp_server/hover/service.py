@@ -21,7 +21,7 @@ from ..context.resolve import Resolver
 from ..documents import DocumentError, read_source_file
 from ..engine.base import GenerationRequest
 from ..engine.fim import build_fim_prompt
-from ..engine.host import EngineHost
+from ..engine.host import EMBEDDED_MODEL, EngineHost
 from ..engine.worker import Superseded
 from ..index import Symbol, WorkspaceIndex
 from .resolve import HoverInfo, resolve_hover
@@ -72,9 +72,16 @@ class HoverService:
         summary = self.summaries.get(info.symbol.content_hash)
         if summary:
             info.generated_summary = summary
-        elif self.get_settings().hover.generated_summaries and self.host.ready():
+        elif self._summaries_wanted():
             self._summarise_later(info.symbol, open_text(Path(info.symbol.path)))
         return info
+
+    def _summaries_wanted(self) -> bool:
+        """Summaries need a model that can write them: not the embedded placeholder model,
+        whose text would read as nonsense documentation (see models/MODEL_CARD.md)."""
+        settings = self.get_settings()
+        embedded = settings.engine.kind == "llama_cpp" and self.host.model_path(settings) == str(EMBEDDED_MODEL)
+        return settings.hover.generated_summaries and self.host.ready() and not embedded
 
     def _summarise_later(self, symbol: Symbol, buffer_text: str | None) -> None:
         if symbol.content_hash in self._pending:
