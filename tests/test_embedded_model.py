@@ -322,3 +322,15 @@ def test_reduced_output_vocabulary_loss_equals_full_softmax():
     assert abs(reduced.item() - full.item()) < 1e-4
     # Without the dropped tokens' column the loss would be smaller: the check has teeth.
     assert vocab.dropped_logmass > 10
+
+
+def test_context_is_capped_to_the_trained_length_before_loading():
+    """The embedded model was trained on 512 tokens: asking for more loads it once at 512."""
+    from lsp_server.engine.llama_cpp_engine import LlamaCppEngine, trained_context
+
+    assert trained_context(MODEL) == 512
+    engine = LlamaCppEngine(str(MODEL), n_ctx=4096, n_threads=1)
+    try:
+        assert engine.n_ctx == 512
+    finally:
+        engine.close()

@@ -50,6 +50,18 @@ def choose_offload(path: Path, n_ctx: int, n_gpu_layers: int | None, vram_budget
     return plan.n_gpu_layers, plan.summary()
 
 
+def trained_context(path: Path) -> int:
+    """The context length the model was trained on, from the GGUF header (0 if unknown)."""
+    from .gguf_header import read_gguf_header
+
+    try:
+        metadata = read_gguf_header(path).metadata
+        return int(metadata.get(f"{metadata.get('general.architecture')}.context_length") or 0)
+    except Exception as exc:  # llama.cpp reads it again when it loads the model
+        log.debug("no context length in the header of %s: %s", path, exc)
+        return 0
+
+
 def check_model_file(path: str) -> Path:
     """Fail early, with the path in the message, on a file llama.cpp would choke on."""
     model_path = Path(path).expanduser()
@@ -84,10 +96,15 @@ class LlamaCppEngine:
         # offload_report: where the layers went, in words for the status bar.
         n_gpu_layers, self.offload_report = choose_offload(path, n_ctx, n_gpu_layers, vram_budget_mb)
         started = time.perf_counter()
+        # A context longer than the model was trained on only produces garbage: cap it before
+        # loading when the header says (one load, and no llama.cpp warning), else after.
+        trained = trained_context(path)
+        if 0 < trained < n_ctx:
+            log.info("%s was trained on %d tokens of context; using that instead of %d", path, trained, n_ctx)
+            n_ctx = trained
         self._llm = self._load(llama_cpp, path, n_ctx, n_gpu_layers, n_threads)
         n_ctx_train = self._llm._model.n_ctx_train()
-        if 0 < n_ctx_train < n_ctx:
-            # A context longer than the model was trained on only produces garbage.
+        if 0 < n_ctx_train < n_ctx:  # the header did not say; llama.cpp knows it now
             log.info("%s was trained on %d tokens of context; using that instead of %d", path, n_ctx_train, n_ctx)
             self._llm.close()
             self._llm = self._load(llama_cpp, path, n_ctx_train, n_gpu_layers, n_threads)
