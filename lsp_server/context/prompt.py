@@ -28,7 +28,7 @@ def render_context(
     roots: list[Path] = (),
     language: str = "",
 ) -> list[int]:
-    """Token ids to pass as `build_fim_prompt(..., context_tokens=...)`.
+    """Token ids to put in front of a FIM prompt with `engine.fim.prepend_context`.
 
     `snippets` come most useful first (as `ContextRetriever.gather` returns them). `current_path` is the
     current file's path relative to the workspace (shown in repository format); `roots` make

@@ -231,15 +231,14 @@ def build_fim_prompt(
     suffix: str,
     budget_tokens: int,
     suffix_fraction: float = 0.25,
-    context_tokens: list[int] | None = None,
     count_line_tokens: Callable[[str], int] | None = None,
 ) -> FimPrompt:
     """The FIM prompt for a cursor with prefix before it and suffix after it.
 
     The budget covers prefix + suffix tokens; the suffix gets suffix_fraction of it
     and hands what it does not use to the prefix. Both are trimmed at line
-    boundaries, keeping the lines nearest the cursor. context_tokens (cross-file
-    snippets, already token ids) go in front of the prefix.
+    boundaries, keeping the lines nearest the cursor. Cross-file context goes in
+    front with `prepend_context`.
     """
     count = count_line_tokens or (lambda line: len(tokenize(line)))
     suffix_budget = int(budget_tokens * suffix_fraction)
@@ -256,7 +255,6 @@ def build_fim_prompt(
         prefix_ids = prefix_ids[-prefix_budget:]
 
     head = [fim.bos] if fim.bos >= 0 else []
-    head += context_tokens or []
     if fim.order == "spm":
         tokens = head + [fim.suffix] + suffix_ids + [fim.prefix] + prefix_ids
     else:

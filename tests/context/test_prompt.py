@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsp_server.context import Snippet, render_context
-from lsp_server.engine.fim import FimTokens, build_fim_prompt
+from lsp_server.engine.fim import FimTokens, build_fim_prompt, prepend_context
 
 ROOT = Path("/ws")
 REPO_NAME, FILE_SEP = 1001, 1002
@@ -39,7 +39,7 @@ def test_repository_format_layout():
         "<file_sep>pkg/best.py\ndef best():\n    pass\n"  # the most useful snippet nearest the cursor
         "<file_sep>app/main.py\n"
     )
-    prompt = build_fim_prompt(tokenize, STARCODER, "x = ", "", 100, context_tokens=ids)
+    prompt = prepend_context(build_fim_prompt(tokenize, STARCODER, "x = ", "", 100), STARCODER, ids)
     assert prompt.tokens[: len(ids)] == ids and prompt.tokens[len(ids)] == STARCODER.prefix
 
 

@@ -14,7 +14,7 @@ import pytest
 from fake_server import Answer, fake_server
 from lsp_server.config import parse_settings
 from lsp_server.engine.base import EngineError, GenerationRequest
-from lsp_server.engine.fim import build_fim_prompt, resolve_fim_tokens
+from lsp_server.engine.fim import build_fim_prompt, prepend_context, resolve_fim_tokens
 from lsp_server.engine.remote import RemoteEngine
 
 KEY = "sk-test-5ecret-value"
@@ -196,8 +196,8 @@ def test_llama_server_gets_infill_fields_and_its_context_size(server):
     fim = resolve_fim_tokens(engine, "auto")
     context = ([fim.repo_name] + engine.tokenize("proj\n") + [fim.file_sep] + engine.tokenize("util.py\n")
                + engine.tokenize("def helper(): pass\n") + [fim.file_sep] + engine.tokenize("app.py\n"))
-    prompt = build_fim_prompt(engine.tokenize, fim, "def add(a, b):\n    ", "\n<|fim_middle|>", 512,
-                              context_tokens=context)
+    prompt = prepend_context(build_fim_prompt(engine.tokenize, fim, "def add(a, b):\n    ", "\n<|fim_middle|>", 512),
+                             fim, context)
     result = engine.generate(GenerationRequest(prompt.tokens, max_tokens=8, stop=list(fim.stop_texts)))
     assert (result.text, result.stopped_by) == ("return a + b", "eos")
     body = state.requests[-1]["body"]

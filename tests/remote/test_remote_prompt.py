@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lsp_server.engine.fim import TEMPLATES, FimTokens, build_fim_prompt
+from lsp_server.engine.fim import TEMPLATES, FimTokens, build_fim_prompt, prepend_context
 from lsp_server.engine.remote import _EstimatedIds, family_from_name
 from lsp_server.engine.remote_prompt import defuse_control_text, infill_fields, prompt_text
 from lsp_server.engine.text_tokens import EstimatingTokenizer
@@ -83,7 +83,7 @@ def test_infill_fields_in_suffix_first_order():
     ids = _EstimatedIds(tokenizer)
     fim = FimTokens("codestral", tokenizer.token_id("[PREFIX]"), tokenizer.token_id("[SUFFIX]"), -1, "spm")
     context = tokenizer.tokenize("# util.py\ndef helper(): pass\n")
-    prompt = build_fim_prompt(tokenizer.tokenize, fim, "def f():\n    ", "\nprint(f())\n", 100, context_tokens=context)
+    prompt = prepend_context(build_fim_prompt(tokenizer.tokenize, fim, "def f():\n    ", "\nprint(f())\n", 100), fim, context)
     assert infill_fields(prompt.tokens, ids, fim) == {
         "input_prefix": "# util.py\ndef helper(): pass\ndef f():\n    ",  # no file separators: in front
         "input_suffix": "\nprint(f())\n",
