@@ -36,6 +36,11 @@ STATUS_NOTIFICATION = "infill/status"
 RETRY_ENGINE_SECONDS = 10.0
 
 
+def file_path(uri: str) -> Path | None:
+    """The file a `file:` URI names; None for other schemes (untitled buffers and the like)."""
+    return Path(to_fs_path(uri)) if uri.startswith("file:") else None
+
+
 @dataclass
 class DocumentSnapshot:
     uri: str
@@ -85,11 +90,11 @@ class InfillServer(LanguageServer):
         if uri in self.workspace.text_documents:
             doc = self.workspace.get_text_document(uri)
             return DocumentSnapshot(uri, doc.source, doc.version, doc.language_id or "")
-        path = to_fs_path(uri) if uri.startswith("file:") else None
-        if path is None or not is_inside(Path(path), self.workspace_roots()):
+        path = file_path(uri)
+        if path is None or not is_inside(path, self.workspace_roots()):
             raise JsonRpcInvalidParams(f"unknown document {uri}: not open and not a file in the workspace")
         try:
-            text = read_source_file(Path(path))
+            text = read_source_file(path)
         except DocumentError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
         return DocumentSnapshot(uri, text, None, "")

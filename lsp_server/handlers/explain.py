@@ -13,10 +13,10 @@ from pathlib import Path
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.uris import to_fs_path
 
 from ..engine.base import GenerationRequest
 from ..explain import ExplainRequest, build_explain_prompt, deadline_stop, definitions_text, used_names, user_message
+from ..server import file_path
 from ..text import cursor_from_lsp
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ def _selection(ls, argument) -> tuple[ExplainRequest, str]:
         start, end = end, start
     if not doc.text[start.offset : end.offset].strip():
         raise JsonRpcInvalidParams("infill.explain: the selection is empty; select some code first")
-    path = to_fs_path(uri) if uri.startswith("file:") else uri
+    path = file_path(uri) or Path(uri)
     roots = ls.workspace_roots()
-    shown = next((str(Path(path).relative_to(r)) for r in roots if Path(path).is_relative_to(r)), Path(path).name)
+    shown = next((str(path.relative_to(r)) for r in roots if path.is_relative_to(r)), path.name)
     return ExplainRequest(doc.text, start.offset, end.offset, doc.language_id, shown), uri
 
 

@@ -6,11 +6,9 @@ generated summary once the model has written one (see hover/service.py).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
+from ..server import file_path
 from ..text import codepoint_to_utf16_column, line_text_at
 
 
@@ -21,9 +19,10 @@ def register(server) -> None:
             return None
         uri = params.text_document.uri
         doc, cursor = ls.document_at(uri, params.position.line, params.position.character)
-        if not uri.startswith("file:"):
+        path = file_path(uri)
+        if path is None:
             return None
-        info = await ls.hover.hover(Path(to_fs_path(uri)), doc.text, cursor.line, cursor.column, ls.open_text)
+        info = await ls.hover.hover(path, doc.text, cursor.line, cursor.column, ls.open_text)
         if info is None:
             return None
         line_text = line_text_at(doc.text, cursor.line) or ""

@@ -7,12 +7,10 @@ the end of its line is clamped, as editors expect (see InfillServer.document_at)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from ..completion.service import CompletionRequest
+from ..server import file_path
 from ..text import codepoint_to_utf16_column, line_text_at
 
 
@@ -23,7 +21,7 @@ def register(server) -> None:
         doc, cursor = ls.document_at(uri, params.position.line, params.position.character)
         ls.retry_engine_if_failed()
         outcome = await ls.completions.complete(
-            CompletionRequest(uri, doc.text, cursor, doc.language_id, _file_path(uri)),
+            CompletionRequest(uri, doc.text, cursor, doc.language_id, file_path(uri)),
             is_current=lambda: ls.document_version(uri) == doc.version,
         )
         ls.report_completion_health(outcome)
@@ -33,7 +31,3 @@ def register(server) -> None:
         at = types.Position(line=cursor.line, character=column)
         item = types.InlineCompletionItem(insert_text=outcome.text, range=types.Range(start=at, end=at))
         return types.InlineCompletionList(items=[item])
-
-
-def _file_path(uri: str) -> Path | None:
-    return Path(to_fs_path(uri)) if uri.startswith("file:") else None

@@ -14,10 +14,10 @@ import uuid
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from ..hover.summary_cache import SummaryCache
 from ..index.store import default_db_path
+from ..server import file_path
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,6 @@ SYMBOL_KINDS = {
     "field": types.SymbolKind.Field,
     "macro": types.SymbolKind.Constant,
 }
-
-
-def _path(uri: str) -> Path | None:
-    return Path(to_fs_path(uri)) if uri.startswith("file:") else None
 
 
 async def start_indexing(ls) -> None:
@@ -96,7 +92,7 @@ def register(server) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
         document = params.text_document
-        path = _path(document.uri)
+        path = file_path(document.uri)
         if path is not None:
             ls.index_host.document_changed(path, document.text)
             ls.recent_edits.note_open(path, document.text, document.language_id or "")
@@ -104,7 +100,7 @@ def register(server) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        path = _path(uri)
+        path = file_path(uri)
         if path is not None and uri in ls.workspace.text_documents:
             document = ls.workspace.get_text_document(uri)
             ls.index_host.document_changed(path, document.source)
@@ -114,13 +110,13 @@ def register(server) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
-        path = _path(params.text_document.uri)
+        path = file_path(params.text_document.uri)
         if path is not None:
             ls.index_host.document_closed(path)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files_changed(ls, params: types.DidChangeWatchedFilesParams) -> None:
-        paths = [p for change in params.changes if (p := _path(change.uri)) is not None]
+        paths = [p for change in params.changes if (p := file_path(change.uri)) is not None]
         await ls.index_host.files_changed(paths)
 
     @server.feature(types.WORKSPACE_SYMBOL)
