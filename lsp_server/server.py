@@ -60,7 +60,7 @@ class InfillServer(LanguageServer):
         self.recent_edits = RecentEdits()
         self.cross_file_context = CrossFileContext(lambda: self.index_host.index, self.recent_edits)
         self.completions = CompletionService(self.engine_host, lambda: self.settings, self.cross_file_context)
-        self.hover = HoverService(lambda: self.index_host.index, self.engine_host, lambda: self.settings)
+        self.hover = HoverService(lambda: self.index_host.index, self.engine_host, lambda: self.settings, self.spawn)
         self.background_tasks: set[asyncio.Task] = set()
         self._engine_retry_at = time.monotonic()
         self._completion_failing = False

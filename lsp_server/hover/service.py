@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,16 +41,18 @@ class HoverService:
         index: Callable[[], WorkspaceIndex | None],
         host: EngineHost,
         get_settings: Callable[[], Settings],
+        spawn: Callable[[Coroutine], asyncio.Task],
         cache: SummaryCache | None = None,
     ) -> None:
+        """`spawn` runs a coroutine in the background (the server's, which logs failures)."""
         self._index = index
         self.host = host
         self.get_settings = get_settings
+        self._spawn = spawn
         self.summaries = cache if cache is not None else SummaryCache()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infill-hover")
         self._resolver: Resolver | None = None
         self._pending: set[str] = set()  # content hashes being summarised
-        self.tasks: set[asyncio.Task] = set()
 
     def _resolve(self, index: WorkspaceIndex, path: Path, text: str, line: int, column: int) -> HoverInfo | None:
         if self._resolver is None or self._resolver.index is not index:
@@ -79,22 +81,14 @@ class HoverService:
     def _summaries_wanted(self) -> bool:
         """Summaries need a model that can write them: not the embedded placeholder model,
         whose text would read as nonsense documentation (see models/MODEL_CARD.md)."""
-        settings = self.get_settings()
-        embedded = settings.engine.kind == "llama_cpp" and self.host.model_path(settings) == str(EMBEDDED_MODEL)
-        return settings.hover.generated_summaries and self.host.ready() and not embedded
+        embedded = getattr(self.host.engine, "path", None) == EMBEDDED_MODEL
+        return self.get_settings().hover.generated_summaries and self.host.ready() and not embedded
 
     def _summarise_later(self, symbol: Symbol, buffer_text: str | None) -> None:
         if symbol.content_hash in self._pending:
             return
         self._pending.add(symbol.content_hash)
-        task = asyncio.ensure_future(self._summarise(symbol, buffer_text))
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("hover summary failed", exc_info=task.exception())
+        self._spawn(self._summarise(symbol, buffer_text))
 
     async def _summarise(self, symbol: Symbol, buffer_text: str | None) -> None:
         worker = self.host.worker
