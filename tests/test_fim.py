@@ -50,6 +50,15 @@ def test_codestral_is_suffix_first_without_middle_token():
     ] + engine.tokenize("ab")
 
 
+def test_gguf_metadata_can_ask_for_suffix_first_with_a_middle_token():
+    """The embedded model was trained SPM (infill.fim_order in its GGUF): suffix, prefix, middle."""
+    engine = FakeEngine({}, SpecialTokens(fim_prefix=7, fim_suffix=8, fim_middle=9, eos=2, fim_order="spm"))
+    fim = resolve_fim_tokens(engine, "auto")
+    assert fim.order == "spm"
+    prompt = build_fim_prompt(engine.tokenize, fim, "ab", "cd", 100)
+    assert prompt.tokens == [8] + engine.tokenize("cd") + [7] + engine.tokenize("ab") + [9]
+
+
 def test_auto_prefers_gguf_metadata_and_guesses_family_otherwise():
     meta = FakeEngine({}, SpecialTokens(fim_prefix=7, fim_suffix=8, fim_middle=9, eos=2))
     fim = resolve_fim_tokens(meta, "auto")

@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 
+# GGUF metadata key naming a model's FIM order, "psm" or "spm" (Bavarian et al. 2022). No
+# standard key exists; Infill's embedded model sets it (models/train/export_gguf.py), and a
+# model without it is taken to be PSM, like every published code model with FIM token ids.
+FIM_ORDER_KEY = "infill.fim_order"
+
+
 class EngineError(RuntimeError):
     """An engine could not load or run; the message is meant for the user."""
 
@@ -29,6 +35,7 @@ class SpecialTokens:
     fim_repo: int = -1
     fim_file_sep: int = -1
     add_bos: bool = False
+    fim_order: str = "psm"  # the order the FIM token ids above were trained in
 
     def stop_ids(self) -> frozenset[int]:
         """Token ids that end a generation."""

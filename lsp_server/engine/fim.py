@@ -23,7 +23,7 @@ class FimTemplate:
     prefix: str
     suffix: str
     middle: str | None  # None: the model starts the middle right after the last part
-    order: str  # "psm": prefix, suffix, middle; "spm": suffix then prefix (Codestral)
+    order: str  # "psm": prefix, suffix, middle; "spm": suffix, then prefix (then middle, if any)
     stop: tuple[str, ...] = ()
     repo_name: str | None = None
     file_sep: str | None = None
@@ -96,7 +96,7 @@ def resolve_fim_tokens(engine: Engine, family: str = "auto") -> FimTokens:
 
     if family == "auto" and min(special.fim_prefix, special.fim_suffix, special.fim_middle) >= 0:
         ids = (special.fim_prefix, special.fim_suffix, special.fim_middle)
-        order = "psm"
+        order = special.fim_order
     elif template is not None and (ids := _template_ids(engine, template)):
         order = template.order
     else:
@@ -259,8 +259,8 @@ def build_fim_prompt(
         tokens = head + [fim.suffix] + suffix_ids + [fim.prefix] + prefix_ids
     else:
         tokens = head + [fim.prefix] + prefix_ids + [fim.suffix] + suffix_ids
-        if fim.middle >= 0:
-            tokens.append(fim.middle)
+    if fim.middle >= 0:  # Codestral's SPM has no middle token: the middle follows the prefix
+        tokens.append(fim.middle)
     return FimPrompt(tokens, len(prefix_ids), len(suffix_ids), prefix_text, suffix_text)
 
 

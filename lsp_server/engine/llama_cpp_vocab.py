@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import EngineError, SpecialTokens
+from .base import FIM_ORDER_KEY, EngineError, SpecialTokens
 
 
 class LlamaVocab:
@@ -48,6 +48,7 @@ class LlamaVocab:
             fim_repo=lc.llama_vocab_fim_rep(vocab),
             fim_file_sep=lc.llama_vocab_fim_sep(vocab),
             add_bos=bool(lc.llama_vocab_get_add_bos(vocab)),
+            fim_order="spm" if self._llm.metadata.get(FIM_ORDER_KEY) == "spm" else "psm",
         )
 
     @property

@@ -30,11 +30,12 @@ from model import ModelConfig  # noqa: E402
 
 VOCAB_GGUF = HERE.parent / "vocab" / "ggml-vocab-starcoder.gguf"
 ARCH = "llama"
+FIM_ORDER_KEY = "infill.fim_order"
 FIM_IDS = {"prefix": 1, "middle": 2, "suffix": 3, "pad": 4, "eot": 0, "file_sep": 6, "repo_name": 5}
 
 
 def write_f32_gguf(tensors: dict[str, np.ndarray], cfg: ModelConfig, path: Path, name: str = "infill-tiny-code",
-                   description: str = "") -> None:
+                   description: str = "", fim_order: str = "psm") -> None:
     """Write every tensor as float32, with hyper-parameters and the StarCoder tokenizer."""
     import gguf
 
@@ -77,6 +78,9 @@ def write_f32_gguf(tensors: dict[str, np.ndarray], cfg: ModelConfig, path: Path,
     w.add_uint32(gguf.Keys.Tokenizer.FIM_PAD_ID, FIM_IDS["pad"])
     w.add_uint32(gguf.Keys.Tokenizer.FIM_REP_ID, FIM_IDS["repo_name"])
     w.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, FIM_IDS["file_sep"])
+    # The order the model was trained to fill in (fim.py); Infill reads it
+    # (lsp_server.engine.base.FIM_ORDER_KEY) and builds its prompts the same way.
+    w.add_string(FIM_ORDER_KEY, fim_order)
 
     for tname, arr in tensors.items():
         w.add_tensor(tname, np.ascontiguousarray(arr, dtype=np.float32))
@@ -129,6 +133,7 @@ def main() -> None:
     ap.add_argument("--name", default="infill-tiny-code")
     args = ap.parse_args()
 
+    fim_order = "psm"
     if str(args.checkpoint) == "random":
         from model import CONFIGS
         torch.manual_seed(0)
@@ -138,16 +143,17 @@ def main() -> None:
         model = TinyLlama(ModelConfig(**ckpt["meta"]["config"]))
         model.load_state_dict(ckpt["model"])
         m = ckpt["meta"]
+        fim_order = m["args"].get("fim_order", "psm")  # checkpoints from before --fim-order were PSM
         desc = (f"Infill's embedded code model: {m['step']} steps, {m['tokens']} tokens, "
-                f"next-token + fill-in-the-middle (PSM), StarCoder tokenizer")
+                f"next-token + fill-in-the-middle ({fim_order.upper()}), StarCoder tokenizer")
     tensors = {k: v.detach().float().numpy() for k, v in model.gguf_tensors().items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.quant == "f32":
-        write_f32_gguf(tensors, model.cfg, args.out, args.name, desc)
+        write_f32_gguf(tensors, model.cfg, args.out, args.name, desc, fim_order)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             f32 = Path(tmp) / "model-f32.gguf"
-            write_f32_gguf(tensors, model.cfg, f32, args.name, desc)
+            write_f32_gguf(tensors, model.cfg, f32, args.name, desc, fim_order)
             quantize(f32, args.out, args.quant)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
 

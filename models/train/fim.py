@@ -1,10 +1,14 @@
 """Turn source text into training sequences: plain next-token, or fill-in-the-middle.
 
-FIM sequences use the prefix-suffix-middle (PSM) order, exactly the prompt Infill sends:
+FIM sequences come in one of the two orders of Bavarian et al., "Efficient Training of
+Language Models to Fill in the Middle" (2022), each exactly the prompt Infill sends for it:
 
-    <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
+    psm: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
+    spm: <fim_suffix> suffix <fim_prefix> prefix <fim_middle> middle <|endoftext|>
 
-with each text piece tokenised on its own with special=False and the control tokens added
+The embedded model uses SPM: the middle continues the text right before the cursor, which a
+tiny model learns far sooner than PSM's jump back over the suffix (see models/MODEL_CARD.md).
+Each text piece is tokenised on its own with special=False and the control tokens added
 by id. The middle is what inline completion asks for: the rest of a line, one to a few
 whole lines, or a short span, so that the model learns to stop (<|endoftext|>) soon.
 """
@@ -55,8 +59,8 @@ def choose_middle(text: str, rng: random.Random) -> tuple[int, int]:
 
 
 def fim_sequence(text: str, tokenize: Tokenize, seq_len: int, rng: random.Random,
-                 max_middle_tokens: int = 96) -> tuple[list[int], int]:
-    """One PSM sequence of at most seq_len + 1 tokens, built from a window of text, and the
+                 max_middle_tokens: int = 96, order: str = "psm") -> tuple[list[int], int]:
+    """One FIM sequence (order "psm" or "spm") of at most seq_len + 1 tokens, built from a window of text, and the
     index of its <fim_middle> token (what follows it is the middle, then <|endoftext|>)."""
     for _ in range(4):
         start, end = choose_middle(text, rng)
@@ -75,7 +79,10 @@ def fim_sequence(text: str, tokenize: Tokenize, seq_len: int, rng: random.Random
     # A short prefix (cursor near the top of the window) leaves room: give it to the suffix
     # rather than to padding, which costs as much compute as real tokens.
     suffix = suffix[: max(keep, budget - len(prefix))]
-    seq = [FIM_PREFIX] + prefix + [FIM_SUFFIX] + suffix + [FIM_MIDDLE] + middle + [EOT]
+    if order == "spm":
+        seq = [FIM_SUFFIX] + suffix + [FIM_PREFIX] + prefix + [FIM_MIDDLE] + middle + [EOT]
+    else:
+        seq = [FIM_PREFIX] + prefix + [FIM_SUFFIX] + suffix + [FIM_MIDDLE] + middle + [EOT]
     return seq, len(seq) - len(middle) - 2
 
 

@@ -44,9 +44,9 @@ class SampleStream:
     """Random training sequences from a list of texts (files)."""
 
     def __init__(self, texts: list[str], weights: list[float], tokenize, seq_len: int, fim_rate: float, seed: int,
-                 middle_weight: float = 1.0):
+                 middle_weight: float = 1.0, fim_order: str = "psm"):
         self.texts, self.tokenize, self.seq_len, self.fim_rate = texts, tokenize, seq_len, fim_rate
-        self.middle_weight = middle_weight
+        self.middle_weight, self.fim_order = middle_weight, fim_order
         self.rng = random.Random(seed)
         self.cum = []
         total = 0.0
@@ -70,7 +70,8 @@ class SampleStream:
     def sequence(self) -> tuple[list[int], list[int], list[float]]:
         chars = self.seq_len * 5  # about 3.5 characters per token in Python: a little spare
         if self.rng.random() < self.fim_rate:
-            seq, middle_at = fim_sequence(self.window(chars), self.tokenize, self.seq_len, self.rng)
+            seq, middle_at = fim_sequence(self.window(chars), self.tokenize, self.seq_len, self.rng,
+                                           order=self.fim_order)
             return to_inputs_and_labels(seq, self.seq_len, middle_at, self.middle_weight)
         seq = []
         while len(seq) < self.seq_len + 1:
@@ -180,6 +181,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--fim-rate", type=float, default=0.5)
+    ap.add_argument("--fim-order", choices=("psm", "spm"), default="spm",
+                    help="FIM sequence order; export_gguf.py records it in the GGUF (see fim.py)")
     ap.add_argument("--middle-weight", type=float, default=1.0, help="loss weight of FIM middle tokens")
     ap.add_argument("--resume", type=Path, help="start from this model.pt (fresh optimizer and schedule)")
     ap.add_argument("--stdlib-weight", type=float, default=2.0, help="sampling weight of stdlib files vs packages")
@@ -203,12 +206,13 @@ def main() -> None:
 
     tokenize = make_tokenizer()
     texts, weights = load_corpus(args.data, args.stdlib_weight)
-    stream = SampleStream(texts, weights, tokenize, cfg.context_length, args.fim_rate, args.seed, args.middle_weight)
+    stream = SampleStream(texts, weights, tokenize, cfg.context_length, args.fim_rate, args.seed, args.middle_weight,
+                          args.fim_order)
     # Fixed validation batches from the held-out files: plain next-token and FIM.
     held = heldout_texts()
     val_lm = SampleStream(held, [len(t) for t in held], tokenize, cfg.context_length, 0.0, seed=1234)
     val_fim = SampleStream(held, [len(t) for t in held], tokenize, cfg.context_length, 1.0, seed=1234,
-                           middle_weight=2.0)  # the weight only marks the middle for val_middle
+                           middle_weight=2.0, fim_order=args.fim_order)  # the weight only marks the middle for val_middle
     val_batches = {"val_lm": val_lm.batch(16, device), "val_fim": val_fim.batch(16, device)}
 
     model = TinyLlama(cfg)
