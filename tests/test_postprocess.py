@@ -2,6 +2,7 @@ from lsp_server.completion.postprocess import (
     CursorContext,
     block_finished,
     cut_at_block_end,
+    cut_repeated_line,
     postprocess,
     trim_suffix_overlap,
     wants_multiline,
@@ -68,3 +69,14 @@ def test_postprocess_never_returns_blank():
 
 def test_postprocess_single_line():
     assert postprocess("1 + 2\nprint(x)", ctx("x = "), [], False, 10) == "1 + 2"
+
+
+def test_a_line_repeated_in_a_loop_is_cut_to_one_copy():
+    looped = "self.buffer = []\n        self.buffer = []\n        self.buffer = []"
+    assert postprocess(looped, ctx("        "), [], True, 12) == "self.buffer = []"
+    block = "\n    x.append(1)\n    x.append(1)\n    x.append(2)"
+    assert cut_repeated_line(block, ctx("def f(x):")) == "\n    x.append(1)"
+    # Closing brackets at one level, and the same text at two indentations, are not loops.
+    closers = "[\n    [1],\n    ]\n    ]"
+    assert cut_repeated_line(closers, ctx("a = ")) == closers
+    assert cut_repeated_line("\n    f()\nf()", ctx("if a:")) == "\n    f()\nf()"

@@ -79,11 +79,15 @@ def fim_sequence(text: str, tokenize: Tokenize, seq_len: int, rng: random.Random
     # A short prefix (cursor near the top of the window) leaves room: give it to the suffix
     # rather than to padding, which costs as much compute as real tokens.
     suffix = suffix[: max(keep, budget - len(prefix))]
-    if order == "spm":
-        seq = [FIM_SUFFIX] + suffix + [FIM_PREFIX] + prefix + [FIM_MIDDLE] + middle + [EOT]
-    else:
-        seq = [FIM_PREFIX] + prefix + [FIM_SUFFIX] + suffix + [FIM_MIDDLE] + middle + [EOT]
+    seq = assemble(prefix, suffix, middle, order)
     return seq, len(seq) - len(middle) - 2
+
+
+def assemble(prefix: list[int], suffix: list[int], middle: list[int], order: str) -> list[int]:
+    """The FIM sequence of token ids in the given order, ending with <|endoftext|>."""
+    if order == "spm":
+        return [FIM_SUFFIX] + suffix + [FIM_PREFIX] + prefix + [FIM_MIDDLE] + middle + [EOT]
+    return [FIM_PREFIX] + prefix + [FIM_SUFFIX] + suffix + [FIM_MIDDLE] + middle + [EOT]
 
 
 def to_inputs_and_labels(seq: list[int], seq_len: int, middle_at: int | None = None,
