@@ -26,11 +26,13 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parents[1]))  # the repository, for the key Infill reads
 from model import ModelConfig  # noqa: E402
+
+from lsp_server.engine.base import FIM_ORDER_KEY  # noqa: E402
 
 VOCAB_GGUF = HERE.parent / "vocab" / "ggml-vocab-starcoder.gguf"
 ARCH = "llama"
-FIM_ORDER_KEY = "infill.fim_order"
 FIM_IDS = {"prefix": 1, "middle": 2, "suffix": 3, "pad": 4, "eot": 0, "file_sep": 6, "repo_name": 5}
 
 
@@ -78,8 +80,8 @@ def write_f32_gguf(tensors: dict[str, np.ndarray], cfg: ModelConfig, path: Path,
     w.add_uint32(gguf.Keys.Tokenizer.FIM_PAD_ID, FIM_IDS["pad"])
     w.add_uint32(gguf.Keys.Tokenizer.FIM_REP_ID, FIM_IDS["repo_name"])
     w.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, FIM_IDS["file_sep"])
-    # The order the model was trained to fill in (fim.py); Infill reads it
-    # (lsp_server.engine.base.FIM_ORDER_KEY) and builds its prompts the same way.
+    # The order the model was trained to fill in (fim.py); Infill reads it and builds its
+    # prompts the same way.
     w.add_string(FIM_ORDER_KEY, fim_order)
 
     for tname, arr in tensors.items():
