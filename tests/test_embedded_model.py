@@ -8,8 +8,9 @@ and what the model has learned (it does not complete code yet: see models/MODEL_
   activations to 8 bits for Q8_0 matrix products, and its KV cache is float16). Tolerances:
   for the Q8_0 file, max abs difference of the logits <= 2% of the largest logit (measured:
   0.15 against logits up to 21, 0.7%) and mean abs difference <= 0.01 (measured 0.003); for
-  the same weights written as float32, max abs difference <= 1e-2 (measured: 4.4e-3). The RoPE check is itself checked: the Hugging Face
-  "rotate_half" layout gives differences far above the tolerance.
+  the same weights written as float32, max abs difference <= 1e-2 (measured: 4.4e-3). The
+  RoPE check is itself checked: the Hugging Face "rotate_half" layout gives differences far
+  above the tolerance.
 * Completion: short fill-in-the-middle cases (common Python idioms, not copied from the
   training data) go through Infill's own pipeline: the llama.cpp engine, the FIM prompt
   builder (lsp_server/engine/fim.py) and greedy generation. The trained model must give the

@@ -60,8 +60,9 @@ def choose_middle(text: str, rng: random.Random) -> tuple[int, int]:
 
 def fim_sequence(text: str, tokenize: Tokenize, seq_len: int, rng: random.Random,
                  max_middle_tokens: int = 96, order: str = "psm") -> tuple[list[int], int]:
-    """One FIM sequence (order "psm" or "spm") of at most seq_len + 1 tokens, built from a window of text, and the
-    index of its <fim_middle> token (what follows it is the middle, then <|endoftext|>)."""
+    """One FIM sequence (order "psm" or "spm") of at most seq_len + 1 tokens, built from a
+    window of text, and the index of its <fim_middle> token (what follows it is the middle,
+    then <|endoftext|>)."""
     for _ in range(4):
         start, end = choose_middle(text, rng)
         middle = tokenize(text[start:end])

@@ -211,8 +211,9 @@ def main() -> None:
     # Fixed validation batches from the held-out files: plain next-token and FIM.
     held = heldout_texts()
     val_lm = SampleStream(held, [len(t) for t in held], tokenize, cfg.context_length, 0.0, seed=1234)
+    # middle_weight only marks the middle, for val_middle.
     val_fim = SampleStream(held, [len(t) for t in held], tokenize, cfg.context_length, 1.0, seed=1234,
-                           middle_weight=2.0, fim_order=args.fim_order)  # the weight only marks the middle for val_middle
+                           middle_weight=2.0, fim_order=args.fim_order)
     val_batches = {"val_lm": val_lm.batch(16, device), "val_fim": val_fim.batch(16, device)}
 
     model = TinyLlama(cfg)
