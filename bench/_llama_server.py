@@ -1,7 +1,7 @@
 """llama-cpp-python's OpenAI-compatible server on loopback, serving one GGUF.
 
 Used by `infill bench latency --engine remote` and by the remote engine's tests
-(tests/remote/llama_server.py) to have a real server to talk to.
+(tests/engine/remote/llama_server.py) to have a real server to talk to.
 """
 
 from __future__ import annotations
@@ -46,9 +46,27 @@ def llama_server(model: Path, port: int | None = None, api_key: str | None = Non
     """Yields the server's base URL; the process is ended (by its id) on exit."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "1",
-               "--n_threads_batch", "1", "--verbose", "False"]
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--model_alias",
+        ALIAS,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--n_threads",
+        "1",
+        "--n_threads_batch",
+        "1",
+        "--verbose",
+        "False",
+    ]
     if api_key:
         command += ["--api_key", api_key]
     log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])

@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lsp_server.config import Settings
 from lsp_server.context.provider import CrossFileContext
 from lsp_server.context.resolve import Resolver
-from lsp_server.engine.fim import FimTokens
 from lsp_server.index import Symbol, WorkspaceIndex
+from lsp_server.prompts.fim import FimTokens
+from lsp_server.settings import Settings
 
 SAMPLES = 200
 DEFAULTS = Settings()
@@ -58,8 +58,15 @@ def starcoder_tokenizer():
     def control(text: str) -> int:
         return vocab.tokenize(text.encode(), add_bos=False, special=True)[0]
 
-    fim = FimTokens("starcoder", control("<fim_prefix>"), control("<fim_suffix>"), control("<fim_middle>"), "psm",
-                    repo_name=control("<repo_name>"), file_sep=control("<file_sep>"))
+    fim = FimTokens(
+        "starcoder",
+        control("<fim_prefix>"),
+        control("<fim_suffix>"),
+        control("<fim_middle>"),
+        "psm",
+        repo_name=control("<repo_name>"),
+        file_sep=control("<file_sep>"),
+    )
     return tokenize, fim
 
 
@@ -91,7 +98,7 @@ def find_samples(index: WorkspaceIndex, limit: int, seed: int = 0) -> list[tuple
                 kind = "attribute"
             for match in pattern.finditer(text):
                 line = text.count("\n", 0, match.start())
-                stripped = text[line_starts[line]:match.start()].lstrip()
+                stripped = text[line_starts[line] : match.start()].lstrip()
                 if line in import_lines or line <= item.line or stripped.startswith(("#", "import", "from")):
                     continue
                 if kind == "name":
@@ -137,8 +144,9 @@ def measure(repo: Path, samples: int) -> dict:
             line = visible.count("\n")
             window = (max(0, line - WINDOW_LINES_BEFORE), line)
             started = time.perf_counter()
-            ids, result = context.prompt_tokens(path, visible, offset, window, BUDGET_TOKENS, TIME_BUDGET_MS,
-                                                tokenize, fim, "python")
+            ids, result = context.prompt_tokens(
+                path, visible, offset, window, BUDGET_TOKENS, TIME_BUDGET_MS, tokenize, fim, "python"
+            )
             times.append((time.perf_counter() - started) * 1000)
             gathering.append(result.elapsed_ms)
             index.close_document(path)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lsp_server.index import WorkspaceIndex  # noqa: E402
+from lsp_server.index import WorkspaceIndex
 
 SAMPLE_FILES = 100
 QUERIES = [

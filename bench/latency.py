@@ -51,7 +51,8 @@ def pick_lines(text: str, count: int) -> list[int]:
     """Indices of non-trivial code lines spread over the file, to be retyped."""
     lines = text.split("\n")
     candidates = [
-        i for i, line in enumerate(lines)
+        i
+        for i, line in enumerate(lines)
         if 20 <= len(line.strip()) <= 70 and not line.strip().startswith(("#", '"', "'")) and i > 10
     ]
     step = max(1, len(candidates) // count)
@@ -140,8 +141,15 @@ async def run(args, options: dict) -> dict:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return {"end_to_end": end_to_end, "overhead": overhead, "engine": engine, "tps": tps, "reasons": reasons,
-            "context": context_ms, "prompt": prompt_ms}
+    return {
+        "end_to_end": end_to_end,
+        "overhead": overhead,
+        "engine": engine,
+        "tps": tps,
+        "reasons": reasons,
+        "context": context_ms,
+        "prompt": prompt_ms,
+    }
 
 
 async def wait_for_index(client, source: str) -> None:
@@ -168,7 +176,9 @@ def print_table(title: str, results: dict) -> None:
         values = results[key]
         if not values:
             continue
-        print(f"{name:<32}{percentile(values, 50):>10.2f}{percentile(values, 95):>10.2f}{percentile(values, 99):>10.2f}")
+        print(
+            f"{name:<32}{percentile(values, 50):>10.2f}{percentile(values, 95):>10.2f}{percentile(values, 99):>10.2f}"
+        )
     if results["tps"]:
         print(f"{'engine tokens/s (mean)':<32}{statistics.mean(results['tps']):>10.1f}")
 
@@ -202,10 +212,18 @@ def main() -> int:
     parser.add_argument("--file", default=str(Path(sysconfig.get_paths()["stdlib"]) / "json" / "decoder.py"))
     parser.add_argument("--lines", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("--context", choices=("on", "off", "both"), default="both",
-                        help="cross-file context in the prompts (both: one run each)")
-    parser.add_argument("--engine", choices=("local", "remote"), default="local",
-                        help="remote: also run against llama-cpp-python's server on loopback, and compare")
+    parser.add_argument(
+        "--context",
+        choices=("on", "off", "both"),
+        default="both",
+        help="cross-file context in the prompts (both: one run each)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "remote"),
+        default="local",
+        help="remote: also run against llama-cpp-python's server on loopback, and compare",
+    )
     args = parser.parse_args()
     if args.model is None:
         embedded = REPO / "models" / "infill-tiny-code.gguf"
@@ -219,7 +237,7 @@ def main() -> int:
     completion = {"maxTokens": args.max_tokens}
     print(f"model: {args.model}\nfile: {args.file}")
     local = None
-    for context in (("on", "off") if args.context == "both" else (args.context,)):
+    for context in ("on", "off") if args.context == "both" else (args.context,):
         options = {"model": {"path": args.model}, "completion": completion, "context": {"enabled": context == "on"}}
         results = asyncio.run(run(args, options))
         print_table(f"engine: local (llama.cpp in the language server), cross-file context {context}", results)
@@ -228,20 +246,26 @@ def main() -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from _llama_server import llama_server
 
-        from lsp_server.engine.gguf_header import read_gguf_header
+        from lsp_server.modelfiles.gguf_header import read_gguf_header
 
         metadata = read_gguf_header(args.model).metadata
         n_ctx_train = metadata.get(f"{metadata['general.architecture']}.context_length") or 4096
         # The local engine caps its context to the training context: the server gets the same.
         with llama_server(Path(args.model), n_ctx=min(4096, n_ctx_train)) as url:
-            options = {"engine": {"kind": "remote", "url": url}, "model": {"path": args.model},
-                       "completion": completion, "context": {"enabled": args.context != "off"}}
+            options = {
+                "engine": {"kind": "remote", "url": url},
+                "model": {"path": args.model},
+                "completion": completion,
+                "context": {"enabled": args.context != "off"},
+            }
             remote = asyncio.run(run(args, options))
             round_trips = http_round_trips(url)
         print_table(f"engine: remote (llama-cpp-python server at {url}, same GGUF, one thread)", remote)
         print_network_cost(local, remote)
-        print(f"{'of which a bare HTTP round trip':<32}{percentile(round_trips, 50):>+10.2f}"
-              f"{percentile(round_trips, 95):>+10.2f}   (GET /v1/models, kept-alive connection)")
+        print(
+            f"{'of which a bare HTTP round trip':<32}{percentile(round_trips, 50):>+10.2f}"
+            f"{percentile(round_trips, 95):>+10.2f}   (GET /v1/models, kept-alive connection)"
+        )
     return 0
 
 

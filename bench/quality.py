@@ -50,8 +50,19 @@ HELDOUT_LIST = REPO / "models" / "train" / "heldout_files.txt"
 EMBEDDED = REPO / "models" / "infill-tiny-code.gguf"
 # Standard-library folders left out of the workspace copy (test suites, GUI, bundled data),
 # the same ones models/train/prepare_data.py leaves out of the training corpus.
-STDLIB_SKIP = {"test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__", "turtledemo", "tkinter",
-               "ensurepip", "pydoc_data", "encodings"}
+STDLIB_SKIP = {
+    "test",
+    "tests",
+    "idlelib",
+    "lib2to3",
+    "site-packages",
+    "__pycache__",
+    "turtledemo",
+    "tkinter",
+    "ensurepip",
+    "pydoc_data",
+    "encodings",
+}
 
 
 @dataclass
@@ -84,6 +95,7 @@ class Run:
 
 
 # -- cases ------------------------------------------------------------------------------
+
 
 def stdlib_dir() -> Path:
     return Path(sysconfig.get_paths()["stdlib"])
@@ -173,7 +185,7 @@ def without(text: str, cases: list[Case]) -> str:
     """text with the hidden part of each case (all in distinct lines) removed."""
     lines = text.split("\n")
     for c in cases:
-        lines[c.line] = lines[c.line][: c.start] + lines[c.line][c.end:]
+        lines[c.line] = lines[c.line][: c.start] + lines[c.line][c.end :]
     return "\n".join(lines)
 
 
@@ -201,6 +213,7 @@ def build_workspace(cases: list[Case], root: Path) -> None:
 
 # -- scores -----------------------------------------------------------------------------
 
+
 def levenshtein(a: str, b: str) -> int:
     if len(a) < len(b):
         a, b = b, a
@@ -225,6 +238,7 @@ def first_line(text: str) -> str:
 
 
 # -- the LSP session ----------------------------------------------------------------------
+
 
 def utf16_column(line: str, column: int) -> int:
     return len(line[:column].encode("utf-16-le")) // 2
@@ -263,27 +277,33 @@ class Session:
         env = {**os.environ, "XDG_CACHE_HOME": str(cache), "INFILL_LOG_LEVEL": "WARNING"}
         await self.client.start_io(sys.executable, "-m", "lsp_server", "serve", env=env, cwd=str(REPO))
         asyncio.get_running_loop().create_task(self._drain_stderr())
-        options = {"model": {"path": model}, "context": {"enabled": context},
-                   "completion": {"maxTokens": max_tokens}}
+        options = {"model": {"path": model}, "context": {"enabled": context}, "completion": {"maxTokens": max_tokens}}
         started = time.perf_counter()
-        await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(
-                text_document=types.TextDocumentClientCapabilities(
-                    synchronization=types.TextDocumentSyncClientCapabilities(dynamic_registration=False),
-                    inline_completion=types.InlineCompletionClientCapabilities(dynamic_registration=False)),
-                window=types.WindowClientCapabilities(work_done_progress=True),
-                workspace=types.WorkspaceClientCapabilities(workspace_folders=True)),
-            initialization_options=options,
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-        )), 60)
+        await asyncio.wait_for(
+            self.client.initialize_async(
+                types.InitializeParams(
+                    capabilities=types.ClientCapabilities(
+                        text_document=types.TextDocumentClientCapabilities(
+                            synchronization=types.TextDocumentSyncClientCapabilities(dynamic_registration=False),
+                            inline_completion=types.InlineCompletionClientCapabilities(dynamic_registration=False),
+                        ),
+                        window=types.WindowClientCapabilities(work_done_progress=True),
+                        workspace=types.WorkspaceClientCapabilities(workspace_folders=True),
+                    ),
+                    initialization_options=options,
+                    root_uri=root.as_uri(),
+                    workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+                )
+            ),
+            60,
+        )
         self.client.initialized(types.InitializedParams())
         await asyncio.wait_for(self.engine_ready.wait(), 180)
         if self.statuses[-1] != "ready":
             raise RuntimeError(f"engine not ready ({self.statuses}): {''.join(self.stderr_tail[-20:])}")
         try:  # both context settings wait for the index, so they run under the same load
             await asyncio.wait_for(self.index_done.wait(), 300)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             print("warning: no end of indexing reported within 300 s", file=sys.stderr)
         return time.perf_counter() - started
 
@@ -296,20 +316,29 @@ class Session:
             self.stderr_tail = (self.stderr_tail + [line.decode("utf-8", "replace")])[-200:]
 
     async def complete(self, uri: str, text: str, line: int, column: int, version: int) -> tuple[str, float, dict]:
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)
+            )
+        )
         line_text = text.split("\n")[line]
         started = time.perf_counter()
-        result = await asyncio.wait_for(self.client.text_document_inline_completion_async(types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=line, character=utf16_column(line_text, column)),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
-        )), 120)
+        result = await asyncio.wait_for(
+            self.client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=line, character=utf16_column(line_text, column)),
+                    context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+                )
+            ),
+            120,
+        )
         latency = (time.perf_counter() - started) * 1000
         stats = await self.client.protocol.send_request_async("infill/lastCompletion", {})
         stats = stats._asdict() if hasattr(stats, "_asdict") else dict(stats)
-        self.client.text_document_did_close(types.DidCloseTextDocumentParams(
-            text_document=types.TextDocumentIdentifier(uri=uri)))
+        self.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
         items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
         if not items:
             return "", latency, stats
@@ -332,8 +361,9 @@ class Session:
         await asyncio.wait_for(self.client.stop(), 20)
 
 
-async def run_one(model_name: str, model_path: str, context: bool, cases: list[Case], root: Path,
-                  max_tokens: int) -> Run:
+async def run_one(
+    model_name: str, model_path: str, context: bool, cases: list[Case], root: Path, max_tokens: int
+) -> Run:
     run = Run(model_name, context)
     cache = Path(tempfile.mkdtemp(prefix="infill-quality-cache-"))
     session = Session()
@@ -345,9 +375,17 @@ async def run_one(model_name: str, model_path: str, context: bool, cases: list[C
             uri = (root / case.file).as_uri()
             prediction, latency, stats = await session.complete(uri, text, case.line, case.start, version)
             got = first_line(prediction)
-            run.results.append(Result(case, got, got.strip() == case.hidden.strip(),
-                                      edit_similarity(got, case.hidden), latency, str(stats.get("reason")),
-                                      int(stats.get("contextTokens") or 0)))
+            run.results.append(
+                Result(
+                    case,
+                    got,
+                    got.strip() == case.hidden.strip(),
+                    edit_similarity(got, case.hidden),
+                    latency,
+                    str(stats.get("reason")),
+                    int(stats.get("contextTokens") or 0),
+                )
+            )
     finally:
         await session.stop()
         shutil.rmtree(cache, ignore_errors=True)
@@ -356,11 +394,15 @@ async def run_one(model_name: str, model_path: str, context: bool, cases: list[C
 
 def summarize(run: Run) -> dict:
     res = run.results
+
     def pct(xs):
         return round(100.0 * sum(xs) / len(xs), 1) if xs else float("nan")
+
     lat = sorted(r.latency_ms for r in res)
     return {
-        "model": run.model, "context": "on" if run.context else "off", "cases": len(res),
+        "model": run.model,
+        "context": "on" if run.context else "off",
+        "cases": len(res),
         "exact_pct": pct([r.exact for r in res]),
         "edit_sim": round(statistics.mean(r.similarity for r in res), 3) if res else float("nan"),
         "line_exact_pct": pct([r.exact for r in res if r.case.mode == "line"]),
@@ -373,13 +415,16 @@ def summarize(run: Run) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| model | context | exact % | edit sim | exact % (line) | exact % (span) | empty % "
-            "| context used % | p50 ms |")
+    head = (
+        "| model | context | exact % | edit sim | exact % (line) | exact % (span) | empty % | context used % | p50 ms |"
+    )
     out = [head, "|" + "---|" * 9]
     for r in rows:
-        out.append(f"| {r['model']} | {r['context']} | {r['exact_pct']} | {r['edit_sim']:.3f} | "
-                   f"{r['line_exact_pct']} | {r['span_exact_pct']} | {r['empty_pct']} | "
-                   f"{r['context_used_pct']} | {r['p50_ms']:.0f} |")
+        out.append(
+            f"| {r['model']} | {r['context']} | {r['exact_pct']} | {r['edit_sim']:.3f} | "
+            f"{r['line_exact_pct']} | {r['span_exact_pct']} | {r['empty_pct']} | "
+            f"{r['context_used_pct']} | {r['p50_ms']:.0f} |"
+        )
     return "\n".join(out)
 
 
@@ -417,23 +462,46 @@ def main(argv: list[str] | None = None) -> int:
                 run = asyncio.run(run_one(name, path, ctx == "on", cases, root, args.max_tokens))
                 runs.append(run)
                 s = summarize(run)
-                print(f"{name} context={s['context']}: exact {s['exact_pct']}%, edit sim {s['edit_sim']}, "
-                      f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+                print(
+                    f"{name} context={s['context']}: exact {s['exact_pct']}%, edit sim {s['edit_sim']}, "
+                    f"{time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = [summarize(r) for r in runs]
-    print(f"{len(cases)} cursors in {len(set(c.file for c in cases))} held-out files "
-          f"({sum(c.mode == 'line' for c in cases)} lines, {sum(c.mode == 'span' for c in cases)} spans), seed {args.seed}")
+    print(
+        f"{len(cases)} cursors in {len(set(c.file for c in cases))} held-out files "
+        f"({sum(c.mode == 'line' for c in cases)} lines, {sum(c.mode == 'span' for c in cases)} spans), seed {args.seed}"
+    )
     print(table(rows))
     if args.json:
-        args.json.write_text(json.dumps({
-            "n": len(cases), "seed": args.seed, "summary": rows,
-            "cases": {f"{r.model}/context-{'on' if r.context else 'off'}":
-                      [{**asdict(x.case), "prediction": x.prediction, "exact": x.exact,
-                        "similarity": round(x.similarity, 3), "latency_ms": round(x.latency_ms, 1),
-                        "reason": x.reason, "context_tokens": x.context_tokens} for x in r.results]
-                      for r in runs},
-        }, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "n": len(cases),
+                    "seed": args.seed,
+                    "summary": rows,
+                    "cases": {
+                        f"{r.model}/context-{'on' if r.context else 'off'}": [
+                            {
+                                **asdict(x.case),
+                                "prediction": x.prediction,
+                                "exact": x.exact,
+                                "similarity": round(x.similarity, 3),
+                                "latency_ms": round(x.latency_ms, 1),
+                                "reason": x.reason,
+                                "context_tokens": x.context_tokens,
+                            }
+                            for x in r.results
+                        ]
+                        for r in runs
+                    },
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

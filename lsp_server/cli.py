@@ -1,10 +1,10 @@
 """The `infill` command line.
 
-  infill serve [--tcp HOST:PORT]        the language server (stdio by default)
-  infill complete FILE:LINE:COL         print the completion at a cursor (1-based line and column)
-  infill index PATH                     index a folder and print what was found
-  infill bench latency|index|...        run a benchmark from bench/
-  infill models list|pull|verify|rm     recommended models (see models_cli.py)
+infill serve [--tcp HOST:PORT]        the language server (stdio by default)
+infill complete FILE:LINE:COL         print the completion at a cursor (1-based line and column)
+infill index PATH                     index a folder and print what was found
+infill bench latency|index|...        run a benchmark from bench/
+infill models list|pull|verify|rm     recommended models (see modelfiles/command.py)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import runpy
 import sys
 from pathlib import Path
 
-from .config import parse_settings
+from .settings import parse_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def setup_logging(level: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import create_server
+    from .app import create_server
 
     server = create_server()
     if args.tcp:
@@ -56,7 +56,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     from .engine.base import EngineError
     from .engine.host import EngineHost
     from .engine.worker import ModelWorker
-    from .text import cursor_from_lsp, codepoint_to_utf16_column, line_text_at
+    from .text import codepoint_to_utf16_column, cursor_from_lsp, line_text_at
 
     match = _CURSOR.match(args.cursor)
     if not match:
@@ -70,12 +70,18 @@ def cmd_complete(args: argparse.Namespace) -> int:
         return 1
     line, column = int(match["line"]) - 1, int(match["col"]) - 1
     line_text = line_text_at(text, line)
-    cursor = cursor_from_lsp(text, line, codepoint_to_utf16_column(line_text or "", column)) if line_text is not None else None
+    cursor = (
+        cursor_from_lsp(text, line, codepoint_to_utf16_column(line_text or "", column))
+        if line_text is not None
+        else None
+    )
     if cursor is None:
         print(f"infill complete: {path} has no line {line + 1}", file=sys.stderr)
         return 1
 
-    raw = {"model": {"path": args.model}, "completion": {"maxTokens": args.max_tokens}}
+    raw: dict[str, dict[str, object]] = {"model": {"path": args.model}, "completion": {}}
+    if args.max_tokens is not None:
+        raw["completion"]["maxTokens"] = args.max_tokens
     if args.n_gpu_layers is not None:
         raw["model"]["nGpuLayers"] = args.n_gpu_layers
     settings, errors = parse_settings(raw)
@@ -110,9 +116,7 @@ def _context_index(path: Path, root: str | None, off: bool):
         return None
     from .index import WorkspaceIndex
 
-    folder = Path(root).resolve() if root else next(
-        (p for p in path.resolve().parents if (p / ".git").exists()), None
-    )
+    folder = Path(root).resolve() if root else next((p for p in path.resolve().parents if (p / ".git").exists()), None)
     if folder is None:
         return None
     index = WorkspaceIndex([folder])
@@ -150,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     complete = commands.add_parser("complete", help="print the completion at FILE:LINE:COL")
     complete.add_argument("cursor", metavar="FILE:LINE:COL")
     complete.add_argument("--model", help="GGUF model file (default: the embedded model)")
-    complete.add_argument("--max-tokens", type=int, default=64)
+    complete.add_argument("--max-tokens", type=int, help="tokens to generate (default: completion.maxTokens)")
     complete.add_argument("--n-gpu-layers", type=int)
     complete.add_argument("--json", action="store_true", help="print the completion and its timings as JSON")
     complete.add_argument("--root", help="workspace folder for cross-file context (default: the file's git repository)")
@@ -167,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
 
-    from .models_cli import add_parser as add_models_parser
+    from .modelfiles.command import add_parser as add_models_parser
 
     add_models_parser(commands)
     return parser

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from pygls.uris import to_fs_path
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -54,3 +56,9 @@ def is_inside(path: Path, roots: list[Path]) -> bool:
     except OSError:
         return False
     return any(resolved.is_relative_to(root.resolve()) for root in roots)
+
+
+def file_path(uri: str) -> Path | None:
+    """The file a `file:` URI names; None for other schemes (untitled buffers and the like)."""
+    fs_path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(fs_path) if fs_path else None

@@ -1,8 +1,10 @@
-"""The Infill language server: typed state and the factory that wires features.
+"""The Infill language server: the state every feature shares, and the server's own life.
 
-InfillServer holds the settings, the model worker and engine host, and the
-completion service. Feature handlers live in handlers/, one file per LSP
-feature; this module only assembles them.
+InfillServer holds the settings, the model thread and the engine host (shared by the
+completion, hover and explain features), the open documents, and the list of features.
+It answers the lifecycle messages itself (initialize, initialized, configuration changes,
+document sync, shutdown) and passes each event on to every feature. Which features run is
+decided in app.py; what each one does is in its own package.
 """
 
 from __future__ import annotations
@@ -10,35 +12,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import default_converter
 from pygls.uris import to_fs_path
 
 from . import __version__
-from .completion.service import CompletionService
-from .config import Settings, parse_settings
-from .context.provider import CrossFileContext
-from .context.recent import RecentEdits
-from .documents import DocumentError, is_inside, read_source_file
-from .engine.host import EngineHost, EngineState
+from .documents import DocumentError, file_path, is_inside, read_source_file
+from .engine.host import EngineHost, EngineState, EngineStateName
 from .engine.worker import ModelWorker
-from .hover.service import HoverService
-from .indexing import IndexHost
+from .feature import DocumentEvent, Feature, FeatureSet
+from .settings import Settings, parse_settings
 from .text import Cursor, count_lines, cursor_from_lsp
 
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "infill/status"
+# A remote engine that could not be reached is tried again at most this often.
 RETRY_ENGINE_SECONDS = 10.0
 
-
-def file_path(uri: str) -> Path | None:
-    """The file a `file:` URI names; None for other schemes (untitled buffers and the like)."""
-    return Path(to_fs_path(uri)) if uri.startswith("file:") else None
+# What the status bar shows: the engine's states, and "indexing" while the index is built.
+StatusState = EngineStateName | Literal["indexing"]
 
 
 @dataclass
@@ -51,19 +51,28 @@ class DocumentSnapshot:
 
 class InfillServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("infill", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        # The converter that structures every message; features add hooks for their own types
+        # (a command's typed arguments) through `self.converter`.
+        self.converter = default_converter()
+        super().__init__(
+            "infill",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            converter_factory=lambda: self.converter,
+        )
         self.settings = Settings()
-        self.init_options: dict = {}
+        self.init_options: Any = None
         self.worker = ModelWorker()
         self.engine_host = EngineHost(self.worker, on_state=self._engine_state_changed)
-        self.index_host = IndexHost()
-        self.recent_edits = RecentEdits()
-        self.cross_file_context = CrossFileContext(lambda: self.index_host.index, self.recent_edits)
-        self.completions = CompletionService(self.engine_host, lambda: self.settings, self.cross_file_context)
-        self.hover = HoverService(lambda: self.index_host.index, self.engine_host, lambda: self.settings, self.spawn)
+        self.features = FeatureSet()
         self.background_tasks: set[asyncio.Task] = set()
         self._engine_retry_at = time.monotonic()
-        self._completion_failing = False
+        self._register_lifecycle()
+
+    def add_feature(self, feature: Feature) -> None:
+        """Called by app.py for each feature, before the server starts."""
+        self.features.add(feature)
+        feature.register()
 
     # -- settings -----------------------------------------------------------------
     def apply_settings(self, raw: object) -> list[str]:
@@ -72,11 +81,29 @@ class InfillServer(LanguageServer):
             log.warning("settings: %s", error)
         if errors:
             self.show_message("Infill settings: " + "; ".join(errors), types.MessageType.Warning)
+        self.features.settings_changed(self.settings)
         return errors
+
+    async def _pull_configuration(self) -> None:
+        """Settings are initializationOptions, overridden by the client's "infill" section of
+        workspace/configuration when it has one."""
+        raw = self.init_options
+        capabilities = self.client_capabilities.workspace
+        if capabilities is not None and capabilities.configuration:
+            try:
+                sections = await self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="infill")])
+                )
+                section = sections[0] if sections else None
+                if isinstance(section, dict) and section and isinstance(raw, (dict, type(None))):
+                    raw = merge_settings(raw or {}, section)
+            except Exception as exc:  # a client that cannot answer: keep initializationOptions
+                log.warning("workspace/configuration failed: %s", exc)
+        self.apply_settings(raw)
 
     # -- documents ----------------------------------------------------------------
     def workspace_roots(self) -> list[Path]:
-        roots = [Path(to_fs_path(f.uri)) for f in self.workspace.folders.values()]
+        roots = [Path(p) for f in self.workspace.folders.values() if (p := to_fs_path(f.uri))]
         if not roots and self.workspace.root_path:
             roots = [Path(self.workspace.root_path)]
         return roots
@@ -117,24 +144,29 @@ class InfillServer(LanguageServer):
         doc = self.workspace.text_documents.get(uri)
         return doc.version if doc is not None else None
 
+    def _document_event(self, uri: str, changed_line: int | None = None) -> DocumentEvent:
+        doc = self.workspace.get_text_document(uri)
+        return DocumentEvent(uri, file_path(uri), doc.source, doc.language_id or "", changed_line)
+
     # -- user-facing messages -------------------------------------------------------
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
-    def send_status(self, state: str, message: str) -> None:
+    def send_status(self, state: StatusState, message: str) -> None:
         self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
 
     def _engine_state_changed(self, state: EngineState) -> None:
         try:
             self.send_status(state.state, state.message)
             if state.state == "error":
-                self.show_message(f"Infill: {state.message}. Completions are off until this is fixed.",
-                                  types.MessageType.Error)
+                self.show_message(
+                    f"Infill: {state.message}. Completions are off until this is fixed.", types.MessageType.Error
+                )
         except Exception:  # no client connected (command line use)
             log.debug("status not sent: %s %s", state.state, state.message)
 
     # -- background work ----------------------------------------------------------
-    def spawn(self, coro) -> asyncio.Task:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         """Run coro in the background, keeping a reference and logging its failure."""
         task = asyncio.ensure_future(coro)
         self.background_tasks.add(task)
@@ -146,35 +178,88 @@ class InfillServer(LanguageServer):
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
+    # -- the engine -----------------------------------------------------------------
     def retry_engine_if_failed(self) -> None:
         """A remote engine that could not be reached at start is tried again, at most every
         RETRY_ENGINE_SECONDS, when the user asks for completions: the server comes back by itself."""
         host = self.engine_host
         now = time.monotonic()
-        if (host.state.state == "error" and self.settings.engine.kind == "remote"
-                and now - self._engine_retry_at >= RETRY_ENGINE_SECONDS):
+        if (
+            host.state.state == "error"
+            and self.settings.engine.kind == "remote"
+            and now - self._engine_retry_at >= RETRY_ENGINE_SECONDS
+        ):
             self._engine_retry_at = now
             self.spawn(host.load(self.settings))
 
-    def report_completion_health(self, outcome) -> None:
-        """Completions that fail at request time (a remote server went away) show in the status;
-        the first success after that restores it."""
-        if outcome.reason == "error" and not self._completion_failing:
-            self._completion_failing = True
-            self.send_status("error", outcome.message)
-        elif outcome.reason in ("model", "empty", "cache") and self._completion_failing:
-            self._completion_failing = False
-            self.send_status(self.engine_host.state.state, self.engine_host.state.message)
-
     async def reload_engine_if_needed(self) -> None:
         if self.engine_host.needs_reload(self.settings):
-            self.completions.cache.clear()
             await self.engine_host.load(self.settings)
 
+    # -- lifecycle ------------------------------------------------------------------
+    def _register_lifecycle(self) -> None:
+        @self.feature(types.INITIALIZE)
+        def on_initialize(ls: InfillServer, params: types.InitializeParams) -> None:
+            # Applied (and reported when invalid) once the client is initialized.
+            ls.init_options = params.initialization_options
 
-def create_server() -> InfillServer:
-    from .handlers import register_all
+        @self.feature(types.INITIALIZED)
+        async def on_initialized(ls: InfillServer, params: types.InitializedParams) -> None:
+            async def start() -> None:
+                await ls._pull_configuration()
+                ls.features.initialized()
+                await ls.reload_engine_if_needed()
 
-    server = InfillServer()
-    register_all(server)
-    return server
+            ls.spawn(start())
+
+        @self.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+        async def on_configuration_changed(ls: InfillServer, params: types.DidChangeConfigurationParams) -> None:
+            async def update() -> None:
+                settings = params.settings
+                if isinstance(settings, dict) and isinstance(settings.get("infill"), dict):
+                    base = ls.init_options if isinstance(ls.init_options, dict) else {}
+                    ls.init_options = merge_settings(base, settings["infill"])
+                await ls._pull_configuration()
+                await ls.reload_engine_if_needed()
+
+            ls.spawn(update())
+
+        @self.feature(types.TEXT_DOCUMENT_DID_OPEN)
+        def did_open(ls: InfillServer, params: types.DidOpenTextDocumentParams) -> None:
+            ls.features.document_opened(ls._document_event(params.text_document.uri))
+
+        @self.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+        def did_change(ls: InfillServer, params: types.DidChangeTextDocumentParams) -> None:
+            uri = params.text_document.uri
+            if uri in ls.workspace.text_documents:
+                ls.features.document_changed(ls._document_event(uri, last_changed_line(params.content_changes)))
+
+        @self.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+        def did_close(ls: InfillServer, params: types.DidCloseTextDocumentParams) -> None:
+            # pygls has already dropped the buffer: the event carries no text.
+            uri = params.text_document.uri
+            ls.features.document_closed(DocumentEvent(uri, file_path(uri), "", ""))
+
+        @self.feature(types.SHUTDOWN)
+        def on_shutdown(ls: InfillServer, params: None) -> None:
+            ls.features.shutdown()
+            ls.worker.shutdown()
+
+
+def last_changed_line(changes: list[types.TextDocumentContentChangeEvent]) -> int | None:
+    """The line of the last incremental change (None for a whole-document replacement)."""
+    for change in reversed(changes):
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            return change.range.start.line
+    return None
+
+
+def merge_settings(base: dict, override: dict) -> dict:
+    """base with override's values, nested objects merged key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_settings(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

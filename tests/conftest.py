@@ -98,12 +98,14 @@ class Session:
 
 @contextlib.asynccontextmanager
 async def lsp_session(
-    init_options: dict | None, root: Path | None = None, wait_engine: bool = True, configuration: dict | None = None
+    init_options: dict | None, root: Path | None = None, wait_engine: bool = True, configuration: dict | None = None,
+    server_command: list[str] | None = None,
 ):
     # The index database goes to the user cache: keep it in a temp folder.
     cache_home = tempfile.mkdtemp(prefix="infill-cache-")
     env = {**os.environ, "XDG_CACHE_HOME": cache_home}
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", "serve"], server_env=env)
+    command = server_command or [sys.executable, "-m", "lsp_server", "serve"]
+    config = ClientServerConfig(server_command=command, server_env=env)
     client = await config.start()
     if configuration is not None:  # answers the server's workspace/configuration requests
         client.set_configuration(configuration, section="infill")

@@ -1,7 +1,7 @@
 // The parts of the language client's options that are plain data, built by pure functions
 // (only type imports), so they are unit-tested with node's test runner.
 import type { DocumentSelector } from 'vscode-languageclient';
-import { InfillServerSettings } from './settings';
+import { ServerSettings } from './settings';
 
 /** Every file on disk and every unsaved editor; the server decides what it can complete. */
 export const DOCUMENT_SELECTOR: DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
@@ -26,12 +26,12 @@ export function parseStatusParams(params: unknown): StatusParams | undefined {
 }
 
 /** What `initialize` carries: the settings, nested the way the server reads them. */
-export function initializationOptions(settings: InfillServerSettings): { [key: string]: unknown } {
+export function initializationOptions(settings: ServerSettings): { [key: string]: unknown } {
   return { ...settings };
 }
 
 /** The `workspace/didChangeConfiguration` params: `{settings: {infill: {...}}}`. */
-export function configurationChangeParams(settings: InfillServerSettings): { settings: { infill: InfillServerSettings } } {
+export function configurationChangeParams(settings: ServerSettings): { settings: { infill: ServerSettings } } {
   return { settings: { infill: settings } };
 }
 

@@ -19,8 +19,7 @@ import { completionWanted, toServerSettings } from './settings';
 import { StatusBar } from './status';
 
 export function readSettings() {
-  const config = vscode.workspace.getConfiguration('infill');
-  return toServerSettings((key) => config.get(key));
+  return toServerSettings(vscode.workspace.getConfiguration('infill'));
 }
 
 const findExecutable = makeExecutableFinder(
@@ -104,7 +103,7 @@ export class ServerManager implements vscode.Disposable {
     const config = vscode.workspace.getConfiguration('infill');
     const command = resolveServerCommand({ serverCommand: config.get('serverCommand'), pythonPath: config.get('pythonPath') }, findExecutable);
     if (!findExecutable(command.command)) {
-      this.giveUp(`the command "${command.command}" (from ${command.source}) was not found. Install Infill (pip install infill) or set "infill.serverCommand" or "infill.pythonPath".`);
+      this.giveUp(`the command "${command.command}" (from ${command.source}) was not found. Install Infill (pipx install infill-lsp, or scripts/setup.sh in a clone) or set "infill.serverCommand" or "infill.pythonPath".`);
       return;
     }
     this.log(`starting: ${describeCommand(command)}`);

@@ -1,1 +1,3 @@
-"""Inline completion: cache, post-processing, and the service that ties them to the engine."""
+"""Inline completion: the feature (feature.py: textDocument/inlineCompletion and
+infill/lastCompletion), the service that ties the engine, prompt and context together
+(service.py), its cache and post-processing."""

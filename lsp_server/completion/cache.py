@@ -24,7 +24,7 @@ class CacheKey:
     suffix: str
 
     @classmethod
-    def of(cls, uri: str, prefix: str, suffix: str) -> "CacheKey":
+    def of(cls, uri: str, prefix: str, suffix: str) -> CacheKey:
         return cls(uri, prefix[-PREFIX_KEY_CHARS:], suffix[:SUFFIX_KEY_CHARS])
 
 
@@ -52,7 +52,7 @@ class CompletionCache:
             if typed is None or not typed or "\n" in typed:
                 continue
             if completion.startswith(typed) and len(completion) > len(typed):
-                return completion[len(typed):]
+                return completion[len(typed) :]
         return None
 
     def clear(self) -> None:

@@ -28,7 +28,7 @@ def indentation(line: str) -> int:
 def wants_multiline(ctx: CursorContext) -> bool:
     """A block is wanted at the end of a line that opens one, or on a blank line;
     in the middle of a line, or after a finished statement, one line is enough."""
-    if ctx.line_suffix.strip() and not ctx.line_suffix.strip() in (")", "]", "}", "):", "):\n"):
+    if ctx.line_suffix.strip() and ctx.line_suffix.strip() not in (")", "]", "}", "):", "):\n"):
         return False
     prefix = ctx.line_prefix.rstrip()
     if not prefix:

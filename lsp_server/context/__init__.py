@@ -7,8 +7,8 @@ Domain code only (no pygls, no lsprotocol). The completion service calls
 """
 
 from .gather import ContextResult, ContextRetriever
-from .provider import CrossFileContext
 from .prompt import render_context
+from .provider import CrossFileContext
 from .recent import RecentEdits
 from .snippets import Snippet
 

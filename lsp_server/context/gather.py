@@ -180,7 +180,9 @@ class ContextRetriever:
             if symbol is None and path is not None:
                 module = self.resolver.entry(path)
                 if module is not None:
-                    found.add(outline_snippet(module, SCORE_ATTRIBUTE_TARGET, frozenset(attributes.get(base, ())), limit=200))
+                    found.add(
+                        outline_snippet(module, SCORE_ATTRIBUTE_TARGET, frozenset(attributes.get(base, ())), limit=200)
+                    )
                 return
             if symbol is not None:
                 found.add(self._definition(symbol, SCORE_ATTRIBUTE_TARGET))
@@ -262,12 +264,20 @@ class ContextRetriever:
             return
         for rank, item in enumerate(recent.ranges()):
             found.add(
-                Snippet(item.path, item.start_line, item.end_line, item.text, "recent",
-                        SCORE_RECENT * 0.9**rank, item.language)
+                Snippet(
+                    item.path,
+                    item.start_line,
+                    item.end_line,
+                    item.text,
+                    "recent",
+                    SCORE_RECENT * 0.9**rank,
+                    item.language,
+                )
             )
 
-    def _similar(self, entry, path: Path, text: str, offset: int, found: _Candidates,
-                 recent: RecentEdits | None, clock: _Clock) -> None:
+    def _similar(
+        self, entry, path: Path, text: str, offset: int, found: _Candidates, recent: RecentEdits | None, clock: _Clock
+    ) -> None:
         start = offset
         for _ in range(SIMILARITY_LINES):
             start = max(0, text.rfind("\n", 0, start))
@@ -286,8 +296,11 @@ class ContextRetriever:
                     entries.append(other_entry)
         for score, chunk in similar_chunks(query, entries, self.chunk_tokens):
             language = entry.language if entry is not None else ""
-            found.add(Snippet(chunk.path, chunk.start_line, chunk.end_line, chunk.text, "similar",
-                              SCORE_SIMILAR + score, language))
+            found.add(
+                Snippet(
+                    chunk.path, chunk.start_line, chunk.end_line, chunk.text, "similar", SCORE_SIMILAR + score, language
+                )
+            )
 
     def _siblings(self, path: Path) -> list[Path]:
         try:

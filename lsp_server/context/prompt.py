@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..engine.fim import FimTokens
+from ..prompts.fim import FimTokens
 from .snippets import Snippet, line_comment, relative_path
 
 

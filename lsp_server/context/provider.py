@@ -21,9 +21,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ..engine.fim import FimTokens
-from ..engine.token_cache import RecentTokenizations
 from ..index import WorkspaceIndex
+from ..prompts.fim import FimTokens
+from ..prompts.token_cache import RecentTokenizations
 from .gather import LINES_BEFORE, ContextResult, ContextRetriever
 from .prompt import render_context
 from .recent import RecentEdits
@@ -66,20 +66,29 @@ class CrossFileContext:
             return [], None
         path = Path(os.path.abspath(path))
         key = (
-            path, window_lines, budget_tokens, fim, language, id(getattr(tokenize, "__self__", tokenize)),
-            id(index), index.generation,
-            self.recent.key(), _query_key(text, offset),
+            path,
+            window_lines,
+            budget_tokens,
+            fim,
+            language,
+            id(getattr(tokenize, "__self__", tokenize)),
+            id(index),
+            index.generation,
+            self.recent.key(),
+            _query_key(text, offset),
         )
         if self._last is not None and self._last[0] == key:
             return self._last[1], self._last[2]
-        tokens, result = self._gather(index, path, text, offset, window_lines, budget_tokens, time_budget_ms,
-                                      tokenize, fim, language)
+        tokens, result = self._gather(
+            index, path, text, offset, window_lines, budget_tokens, time_budget_ms, tokenize, fim, language
+        )
         if not result.timed_out:  # a partial answer is not worth repeating
             self._last = (key, tokens, result)
         return tokens, result
 
-    def _gather(self, index, path, text, offset, window_lines, budget_tokens, time_budget_ms,
-                tokenize, fim, language) -> tuple[list[int], ContextResult]:
+    def _gather(
+        self, index, path, text, offset, window_lines, budget_tokens, time_budget_ms, tokenize, fim, language
+    ) -> tuple[list[int], ContextResult]:
         result = self._retriever_for(index).gather(
             path, text, offset, budget_tokens, estimate_tokens, self.recent, time_budget_ms, window_lines
         )

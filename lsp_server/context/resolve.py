@@ -168,17 +168,18 @@ class Resolver:
         """Local name -> the import that binds it (`import a.b` binds `a`; aliases win)."""
         return self.facts(entry).bindings
 
-    def resolve_import(
-        self, entry: FileEntry, item: Import, depth: int = 0
-    ) -> tuple[Path | None, Symbol | None]:
+    def resolve_import(self, entry: FileEntry, item: Import, depth: int = 0) -> tuple[Path | None, Symbol | None]:
         """What one import binds: (module file, the definition) — definition None for a module.
         A name the module only imports itself (a re-export in an `__init__.py` or an `index.ts`)
         is followed through that module's own imports, a few steps at most."""
         path, symbol = self._resolve_import_once(entry, item)
         if symbol is None and path is not None and item.name not in (None, "*") and depth < 3:
             target = self.entry(path)
-            if target is not None and target.path != entry.path and (item.name == "default" or
-                                                                      not self._is_module(path, entry, item)):
+            if (
+                target is not None
+                and target.path != entry.path
+                and (item.name == "default" or not self._is_module(path, entry, item))
+            ):
                 local = item.alias if item.name == "default" else item.name
                 forwarded = self.bindings(target).get(local or "")
                 if forwarded is not None:
@@ -187,8 +188,10 @@ class Resolver:
 
     def _is_module(self, path: Path, entry: FileEntry, item: Import) -> bool:
         """Whether `from pkg import name` resolved to the submodule pkg/name.py itself."""
-        return entry.language == "python" and path.stem == item.name or (
-            path.name.startswith("__init__.") and path.parent.name == item.name
+        return (
+            entry.language == "python"
+            and path.stem == item.name
+            or (path.name.startswith("__init__.") and path.parent.name == item.name)
         )
 
     def _resolve_import_once(self, entry: FileEntry, item: Import) -> tuple[Path | None, Symbol | None]:

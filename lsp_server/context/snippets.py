@@ -84,9 +84,7 @@ class SourceLines:
         return lines
 
 
-def definition_text(
-    symbol: Symbol, lines: dict[int, str], members: list[Symbol] = (), compact: bool = False
-) -> str:
+def definition_text(symbol: Symbol, lines: dict[int, str], members: list[Symbol] = (), compact: bool = False) -> str:
     """The text shown for a definition (see the module docstring). `compact`: only the
     signature and the first line of the doc (for names the cursor is not near)."""
     span = symbol.end_line - symbol.start_line + 1
@@ -134,7 +132,11 @@ def _head_lines(symbol: Symbol, lines: dict[int, str], doc_lines: int = MAX_DOC_
 
 
 def definition_snippet(
-    symbol: Symbol, entry: FileEntry, sources: SourceLines, score: float, members: list[Symbol] = (),
+    symbol: Symbol,
+    entry: FileEntry,
+    sources: SourceLines,
+    score: float,
+    members: list[Symbol] = (),
     compact: bool = False,
 ) -> Snippet:
     """A definition's snippet; its text is made only if it is chosen. `members`: the symbols
@@ -145,7 +147,14 @@ def definition_snippet(
         return definition_text(symbol, sources.of(entry), ordered, compact)
 
     return Snippet(
-        symbol.path, symbol.start_line, symbol.end_line, "", "definition", score, symbol.language, symbol.name,
+        symbol.path,
+        symbol.start_line,
+        symbol.end_line,
+        "",
+        "definition",
+        score,
+        symbol.language,
+        symbol.name,
         render=render,
     )
 

@@ -1,3 +1,3 @@
-"""Model engines: the Engine protocol, the llama.cpp (GGUF) engine, the remote engine
-(OpenAI-compatible and llama.cpp servers), FIM prompt templates, GPU offload planning
-(vram.py) and the registry of downloadable models."""
+"""The engines that run a model: the Engine protocol (base.py), llama.cpp on a GGUF file
+(llama_cpp_engine.py), a remote OpenAI-compatible or llama.cpp server (remote.py), the one
+thread that runs them (worker.py), and the host that loads them and runs jobs (host.py)."""

@@ -7,45 +7,33 @@ remote OpenAI-compatible server) and testable on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Literal, Protocol
+
+from ..errors import EngineError
+from ..prompts.vocabulary import FIM_ORDER_KEY, SpecialTokens, Vocabulary
+
+__all__ = [
+    "FIM_ORDER_KEY",
+    "Engine",
+    "EngineError",
+    "GenerationRequest",
+    "GenerationResult",
+    "SpecialTokens",
+    "StopReason",
+]
 
 
-# GGUF metadata key naming a model's FIM order, "psm" or "spm" (Bavarian et al. 2022). No
-# standard key exists; Infill's embedded model sets it (models/train/export_gguf.py), and a
-# model without it is taken to be PSM, like every published code model with FIM token ids.
-FIM_ORDER_KEY = "infill.fim_order"
-
-
-class EngineError(RuntimeError):
-    """An engine could not load or run; the message is meant for the user."""
-
-
-@dataclass(frozen=True)
-class SpecialTokens:
-    """Control token ids of a model; -1 where the model has none."""
-
-    bos: int = -1
-    eos: int = -1
-    eot: int = -1
-    fim_prefix: int = -1
-    fim_suffix: int = -1
-    fim_middle: int = -1
-    fim_pad: int = -1
-    fim_repo: int = -1
-    fim_file_sep: int = -1
-    add_bos: bool = False
-    fim_order: str = "psm"  # the order the FIM token ids above were trained in
-
-    def stop_ids(self) -> frozenset[int]:
-        """Token ids that end a generation."""
-        return frozenset(t for t in (self.eos, self.eot, self.fim_pad) if t >= 0)
+# Why a generation ended: an end token, a stop text, the token limit, the caller's stop flag,
+# or the caller's "the text is complete" check.
+StopReason = Literal["eos", "stop", "max_tokens", "cancelled", "complete"]
 
 
 @dataclass
 class GenerationRequest:
     prompt_tokens: list[int]
-    max_tokens: int = 64
+    max_tokens: int
     stop: list[str] = field(default_factory=list)
     stop_ids: frozenset[int] = frozenset()
     # Called once per generated token; returning True ends generation early.
@@ -60,7 +48,7 @@ class GenerationResult:
     text: str
     prompt_tokens: int
     generated_tokens: int
-    stopped_by: str  # "eos", "stop", "max_tokens", "cancelled", "complete"
+    stopped_by: StopReason
     prefill_seconds: float = 0.0
     total_seconds: float = 0.0
 
@@ -72,21 +60,13 @@ class GenerationResult:
         return (self.generated_tokens - 1) / decode
 
 
-class Engine(Protocol):
+class Engine(Vocabulary, Protocol):
     """A loaded model. Not thread-safe: call it from one worker thread only."""
 
-    name: str
-    special: SpecialTokens
     n_ctx: int
-
-    def tokenize(self, text: str) -> list[int]:
-        """Token ids of user text; control-token strings stay plain text."""
 
     def tokenize_control(self, text: str) -> list[int]:
         """Token ids of Infill's own template text, control tokens parsed."""
-
-    def token_id(self, piece: str) -> int:
-        """Id of one control token written as text (e.g. "<fim_prefix>"), or -1."""
 
     def detokenize(self, tokens: list[int], special: bool = False) -> str: ...
 

@@ -7,14 +7,15 @@ why there is none (loading, disabled, or an error with a message for the user).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Literal
 
-from ..config import Settings
-from .base import Engine, EngineError
-from .fim import FimTokens, resolve_fim_tokens
-from .registry import require_pulled, resolve_model_setting
+from ..modelfiles.registry import require_pulled, resolve_model_setting
+from ..prompts.fim import FimTokens, resolve_fim_tokens
+from ..settings import Settings
+from .base import Engine, EngineError, GenerationRequest, GenerationResult
 from .worker import ModelWorker, StopFlag, Superseded
 
 log = logging.getLogger(__name__)
@@ -22,15 +23,30 @@ log = logging.getLogger(__name__)
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 # The model Infill uses when none is configured; see models/MODEL_CARD.md.
 EMBEDDED_MODEL = MODELS_DIR / "infill-tiny-code.gguf"
+# Context tokens kept free beside a prompt's budget and its generated tokens: the BOS and
+# FIM control tokens that prompt builders add around the budgeted text.
+CONTROL_TOKEN_MARGIN = 8
+
+EngineStateName = Literal["idle", "loading", "ready", "error", "disabled"]
+# "foreground" jobs (completions, explanations) run in order; a "background" job (a hover
+# summary) gives way, at its next token, to any job that is waiting for the model thread.
+Priority = Literal["foreground", "background"]
+# Builds a generation for the loaded model, given the prompt tokens it may use.
+RequestBuilder = Callable[[Engine, FimTokens, int], GenerationRequest]
 
 
 def default_model_path() -> Path:
     return EMBEDDED_MODEL
 
 
+def prompt_room(n_ctx: int, max_tokens: int) -> int:
+    """Prompt tokens that fit the context beside max_tokens generated ones."""
+    return n_ctx - max_tokens - CONTROL_TOKEN_MARGIN
+
+
 @dataclass
 class EngineState:
-    state: str  # "idle", "loading", "ready", "error", "disabled"
+    state: EngineStateName
     message: str = ""
 
 
@@ -43,7 +59,7 @@ class EngineHost:
         self._on_state = on_state or (lambda state: None)
         self._loaded_key: tuple | None = None
 
-    def _set_state(self, state: str, message: str = "") -> None:
+    def _set_state(self, state: EngineStateName, message: str = "") -> None:
         self.state = EngineState(state, message)
         self._on_state(self.state)
 
@@ -53,9 +69,9 @@ class EngineHost:
         return resolve_model_setting(settings.model.path) or str(default_model_path())
 
     def _key(self, settings: Settings) -> tuple:
-        m, e = settings.model, settings.engine
-        return (e.kind, e.url, e.model, e.api_key_env, e.api, e.connect_timeout_ms, e.timeout_ms, e.verify_tls,
-                self.model_path(settings), m.n_ctx, m.n_gpu_layers, m.n_threads, m.fim_family, m.vram_budget_mb)
+        """What the loaded engine depends on: the model and engine sections, and the file a
+        registry name stands for (it changes when the model is pulled)."""
+        return settings.model, settings.engine, self.model_path(settings)
 
     def needs_reload(self, settings: Settings) -> bool:
         return self._key(settings) != self._loaded_key
@@ -110,6 +126,38 @@ class EngineHost:
     def ready(self) -> bool:
         return self.state.state == "ready" and self.engine is not None
 
+    async def generate(
+        self,
+        key: str | None,
+        build: RequestBuilder,
+        max_tokens: int,
+        priority: Priority = "foreground",
+        flag: StopFlag | None = None,
+    ) -> GenerationResult:
+        """Run one generation on the model thread: the one way every feature uses the model.
+
+        `build(engine, fim, room)` makes the request for a prompt of at most `room` tokens; it
+        runs on the model thread, so it may tokenize. A newer job with the same key stops this
+        one (Superseded before it starts, stopped_by "cancelled" after). Raises EngineError
+        when no model is loaded.
+        """
+        worker = self.worker
+
+        def job(stop: StopFlag) -> GenerationResult:
+            engine, fim = self.engine, self.fim
+            if engine is None or fim is None:
+                raise EngineError(f"no model is loaded ({self.state.state})")
+            request = build(engine, fim, prompt_room(engine.n_ctx, max_tokens))
+            request.max_tokens = max_tokens
+            own_stop = request.should_stop
+            if priority == "background":
+                request.should_stop = lambda: stop.is_set() or worker.jobs_waiting() or own_stop()
+            else:
+                request.should_stop = lambda: stop.is_set() or own_stop()
+            return engine.generate(request)
+
+        return await worker.run(key, job, flag)
+
 
 def ready_message(engine: Engine, fim_family: str) -> str:
     """The status line: the model, its FIM template and where it runs."""
@@ -124,7 +172,10 @@ def create_engine(settings: Settings, model_path: str | None) -> Engine:
         from .llama_cpp_engine import LlamaCppEngine
 
         return LlamaCppEngine(
-            model_path, n_ctx=m.n_ctx, n_gpu_layers=m.n_gpu_layers, n_threads=m.n_threads,
+            model_path,
+            n_ctx=m.n_ctx,
+            n_gpu_layers=m.n_gpu_layers,
+            n_threads=m.n_threads,
             vram_budget_mb=m.vram_budget_mb,
         )
     if kind == "remote":

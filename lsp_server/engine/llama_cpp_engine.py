@@ -37,7 +37,7 @@ def choose_offload(path: Path, n_ctx: int, n_gpu_layers: int | None, vram_budget
     if n_gpu_layers is not None:
         count = "all" if n_gpu_layers < 0 else str(n_gpu_layers)
         return n_gpu_layers, f"{count} layers on GPU (model.nGpuLayers)"
-    from .vram import plan_offload, read_model_shape
+    from ..modelfiles.vram import plan_offload, read_model_shape
 
     try:
         shape = read_model_shape(path)
@@ -52,7 +52,7 @@ def choose_offload(path: Path, n_ctx: int, n_gpu_layers: int | None, vram_budget
 
 def trained_context(path: Path) -> int:
     """The context length the model was trained on, from the GGUF header (0 if unknown)."""
-    from .gguf_header import read_gguf_header
+    from ..modelfiles.gguf_header import read_gguf_header
 
     try:
         metadata = read_gguf_header(path).metadata
@@ -117,7 +117,12 @@ class LlamaCppEngine:
         self.special = self._tokenizer.special
         log.info(
             "loaded %s (%s) in %.2fs, n_ctx=%d, gpu_layers=%d: %s",
-            self.name, path, self.load_seconds, self.n_ctx, n_gpu_layers, self.offload_report,
+            self.name,
+            path,
+            self.load_seconds,
+            self.n_ctx,
+            n_gpu_layers,
+            self.offload_report,
         )
 
     @staticmethod

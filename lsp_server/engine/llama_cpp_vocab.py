@@ -25,7 +25,7 @@ class LlamaVocab:
         self.special = self._read_special_tokens()
 
     @classmethod
-    def load(cls, path: Path) -> "LlamaVocab":
+    def load(cls, path: Path) -> LlamaVocab:
         """The vocabulary of a GGUF file, without its weights."""
         import llama_cpp
 

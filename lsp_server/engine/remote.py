@@ -24,18 +24,20 @@ import logging
 import os
 import re
 import time
+import typing
 from pathlib import Path
 
-from ..config import Settings
+from ..prompts.fim import TEMPLATES, resolve_fim_tokens
+from ..settings import Settings
+from ..settings.schema import RemoteApi
 from .base import EngineError, GenerationRequest, GenerationResult, SpecialTokens
-from .fim import TEMPLATES, resolve_fim_tokens
 from .remote_http import RemoteClient, RemoteError
 from .remote_prompt import infill_fields, prompt_text
 from .text_tokens import EstimatingTokenizer
 
 log = logging.getLogger(__name__)
 
-APIS = ("auto", "openai", "infill")
+APIS: tuple[str, ...] = typing.get_args(RemoteApi)
 LLAMA_SERVER, VLLM, OTHER_SERVER = "llama.cpp server", "vLLM", "OpenAI-compatible server"
 ID_PROMPT_SERVERS = (LLAMA_SERVER, VLLM)
 DRAIN_EVENTS = 4  # events read after the last wanted one, to keep the connection, before hanging up
@@ -118,7 +120,7 @@ class RemoteEngine:
 
     # -- construction ---------------------------------------------------------------
     @classmethod
-    def connect(cls, settings: Settings, vocab_path: str | None = None) -> "RemoteEngine":
+    def connect(cls, settings: Settings, vocab_path: str | None = None) -> RemoteEngine:
         """Probe the server (a down one fails here, with the reason) and set up tokens."""
         e = settings.engine
         if not e.url:
@@ -126,8 +128,9 @@ class RemoteEngine:
         if e.api not in APIS:
             raise EngineError(f"infill.engine.api: {e.api!r} is not one of {', '.join(APIS)}")
         base = re.sub(r"/v1/?$", "", e.url.rstrip("/"))
-        client = RemoteClient(base, _api_key(e.api_key_env), e.connect_timeout_ms / 1000, e.timeout_ms / 1000,
-                              e.verify_tls)
+        client = RemoteClient(
+            base, _api_key(e.api_key_env), e.connect_timeout_ms / 1000, e.timeout_ms / 1000, e.verify_tls
+        )
         try:
             return cls._set_up(settings, client, vocab_path)
         except BaseException:
@@ -135,7 +138,7 @@ class RemoteEngine:
             raise
 
     @classmethod
-    def _set_up(cls, settings: Settings, client: RemoteClient, vocab_path: str | None) -> "RemoteEngine":
+    def _set_up(cls, settings: Settings, client: RemoteClient, vocab_path: str | None) -> RemoteEngine:
         """The rest of connect(): model, server kind, context size, tokenizer, API."""
         e, base = settings.engine, client.base_url
         models = client.get_json("/v1/models").get("data") or []
@@ -318,8 +321,12 @@ def _llama_server_props(client: RemoteClient) -> dict:
 
 def _context_length(props: dict, card: dict) -> int | None:
     settings = props.get("default_generation_settings") or {}
-    for value in (settings.get("n_ctx"), props.get("n_ctx"), card.get("max_model_len"),
-                  (card.get("meta") or {}).get("n_ctx_train")):
+    for value in (
+        settings.get("n_ctx"),
+        props.get("n_ctx"),
+        card.get("max_model_len"),
+        (card.get("meta") or {}).get("n_ctx_train"),
+    ):
         if isinstance(value, int) and value > 0:
             return value
     return None

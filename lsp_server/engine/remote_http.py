@@ -21,8 +21,8 @@ import socket
 import ssl
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from .base import EngineError
 
@@ -84,7 +84,7 @@ class RemoteClient:
             raise _Retryable(self._fail("is not reachable (connection refused)")) from None
         except ssl.SSLCertVerificationError as exc:
             raise self._fail(f"failed TLS certificate verification ({exc.verify_message})") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise self._fail(f"did not accept a connection within {self.connect_timeout:g} s") from None
         except socket.gaierror:
             raise self._fail("is not reachable (unknown host name)") from None
@@ -125,7 +125,7 @@ class RemoteClient:
             if not fresh:  # a kept-alive connection the server had closed: just reconnect
                 return self._send(method, path, payload)
             raise _Retryable(self._fail(f"dropped the connection ({type(exc).__name__})")) from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self.close()
             raise self._fail(f"did not answer within {self.read_timeout:g} s") from None
         except (OSError, http.client.HTTPException) as exc:
@@ -143,8 +143,9 @@ class RemoteClient:
             raise _Retryable(error)
         raise error
 
-    def _with_retries(self, method: str, path: str, payload: dict | None,
-                      should_stop: Callable[[], bool]) -> http.client.HTTPResponse | None:
+    def _with_retries(
+        self, method: str, path: str, payload: dict | None, should_stop: Callable[[], bool]
+    ) -> http.client.HTTPResponse | None:
         for attempt in range(len(RETRY_DELAYS) + 1):
             try:
                 return self._send(method, path, payload)
@@ -164,7 +165,7 @@ class RemoteClient:
         response = self._with_retries(method, path, payload, lambda: False)
         try:
             data = response.read()
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self.close()
             raise self._fail(f"sent nothing for {self.read_timeout:g} s") from None
         try:
@@ -200,7 +201,7 @@ class RemoteClient:
                 finished = True
             if finished:
                 finished = self._drain(response)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             finished = False
             raise self._fail(f"sent nothing for {self.read_timeout:g} s") from None
         except (http.client.IncompleteRead, ConnectionError) as exc:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .fim import TEMPLATES, FimTokens
+from ..prompts.fim import TEMPLATES, FimTokens
 
 ZERO_WIDTH_SPACE = "\u200b"
 # Control-token spellings of the code model families: <|...|> (Qwen, DeepSeek's <|EOT|>),
@@ -35,9 +35,14 @@ _CONTROL_LIKE = re.compile(
     r"|</?s>"
 )
 _TEMPLATE_TEXTS = sorted(
-    {text.lstrip("▁") for t in TEMPLATES.values()
-     for text in (t.prefix, t.suffix, t.middle, t.repo_name, t.file_sep, *t.stop) if text},
-    key=len, reverse=True,
+    {
+        text.lstrip("▁")
+        for t in TEMPLATES.values()
+        for text in (t.prefix, t.suffix, t.middle, t.repo_name, t.file_sep, *t.stop)
+        if text
+    },
+    key=len,
+    reverse=True,
 )
 _KNOWN = re.compile("|".join(re.escape(text) for text in _TEMPLATE_TEXTS) + "|" + _CONTROL_LIKE.pattern)
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 import threading
 
+from ..prompts.fim import FimTemplate
 from .base import SpecialTokens
-from .fim import FimTemplate
 
 # Letters in runs of up to 10 (long identifiers are several tokens for any BPE),
 # one digit, one other symbol, a newline, a run of blanks.
@@ -31,8 +31,14 @@ PIECE = re.compile(r" ?[A-Za-z]{1,10}| ?\d| ?[^\sA-Za-z\d]|\n|[ \t]+|\s")
 
 class EstimatingTokenizer:
     def __init__(self, template: FimTemplate) -> None:
-        controls = [template.prefix, template.suffix, template.middle, template.repo_name, template.file_sep,
-                    *template.stop]
+        controls = [
+            template.prefix,
+            template.suffix,
+            template.middle,
+            template.repo_name,
+            template.file_sep,
+            *template.stop,
+        ]
         # Grows with the distinct words of the files seen (tens of thousands of short
         # strings); never reset, so ids stay valid wherever they are kept.
         self._pieces: list[str] = []

@@ -59,8 +59,9 @@ def word_at(line_text: str, column: int) -> tuple[str, int, int] | None:
     return None
 
 
-def resolve_hover(index: WorkspaceIndex, path: Path, text: str, line: int, column: int,
-                  resolver: Resolver | None = None) -> HoverInfo | None:
+def resolve_hover(
+    index: WorkspaceIndex, path: Path, text: str, line: int, column: int, resolver: Resolver | None = None
+) -> HoverInfo | None:
     """Hover for the identifier at (line, column) (0-based; column in code points) of `text`,
     the current content of `path`; None when it resolves to nothing known."""
     lines = text.split("\n")
@@ -102,17 +103,20 @@ def resolve_hover(index: WorkspaceIndex, path: Path, text: str, line: int, colum
         symbol = candidates[0]
     location = f"{relative_path(symbol.path, index.roots)}:{symbol.start_line + 1}"
     return HoverInfo(
-        name, symbol.signature, symbol.doc, FENCE_LANGUAGES.get(symbol.language, symbol.language),
-        symbol, location, start_column=start, end_column=end,
+        name,
+        symbol.signature,
+        symbol.doc,
+        FENCE_LANGUAGES.get(symbol.language, symbol.language),
+        symbol,
+        location,
+        start_column=start,
+        end_column=end,
     )
 
 
 def _member_of_enclosing_class(resolver: Resolver, entry, line: int, name: str) -> Symbol | None:
     """`self.name` inside a class: the member of the innermost class around `line`."""
-    classes = [
-        s for s in entry.symbols
-        if s.kind in ("class", "struct") and s.start_line <= line <= s.end_line
-    ]
+    classes = [s for s in entry.symbols if s.kind in ("class", "struct") and s.start_line <= line <= s.end_line]
     for owner in sorted(classes, key=lambda s: s.start_line, reverse=True):
         members = resolver.members(owner, name)
         if members:

@@ -15,17 +15,18 @@ import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from ..config import Settings
 from ..context.resolve import Resolver
 from ..documents import DocumentError, read_source_file
-from ..engine.base import GenerationRequest
-from ..engine.fim import build_fim_prompt
+from ..engine.base import Engine, EngineError, GenerationRequest
 from ..engine.host import EMBEDDED_MODEL, EngineHost
 from ..engine.worker import Superseded
 from ..index import Symbol, WorkspaceIndex
+from ..prompts.fim import FimTokens, build_fim_prompt
+from ..settings import Settings
 from .resolve import HoverInfo, resolve_hover
-from .summaries import clean_summary, summary_prompt_for
+from .summaries import SummaryPrompt, clean_summary, summary_prompt_for
 from .summary_cache import SummaryCache
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class HoverService:
         index: Callable[[], WorkspaceIndex | None],
         host: EngineHost,
         get_settings: Callable[[], Settings],
-        spawn: Callable[[Coroutine], asyncio.Task],
+        spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task],
         cache: SummaryCache | None = None,
     ) -> None:
         """`spawn` runs a coroutine in the background (the server's, which logs failures)."""
@@ -91,39 +92,34 @@ class HoverService:
         self._spawn(self._summarise(symbol, buffer_text))
 
     async def _summarise(self, symbol: Symbol, buffer_text: str | None) -> None:
-        worker = self.host.worker
+        def read_prompt() -> SummaryPrompt | None:  # on the hover thread: reads a file
+            text = buffer_text if buffer_text is not None else read_source_file(Path(symbol.path))
+            return summary_prompt_for(symbol, text)
 
-        def job(stop) -> str:
-            engine, fim = self.host.engine, self.host.fim
-            if engine is None:
-                return ""
-            try:
-                text = buffer_text if buffer_text is not None else read_source_file(Path(symbol.path))
-            except DocumentError as error:
-                log.info("no summary for %s: %s", symbol.qualified_name, error)
-                return ""
-            prompt = summary_prompt_for(symbol, text)
-            if prompt is None:
-                return ""
-            budget = min(SUMMARY_PROMPT_TOKENS, engine.n_ctx - SUMMARY_MAX_TOKENS - 8)
-            fim_prompt = build_fim_prompt(engine.tokenize, fim, prompt.prefix, prompt.suffix, budget, 0.5)
-            result = engine.generate(
-                GenerationRequest(
-                    prompt_tokens=fim_prompt.tokens,
-                    max_tokens=SUMMARY_MAX_TOKENS,
-                    stop=prompt.stop + list(fim.stop_texts),
-                    stop_ids=fim.stop_ids,
-                    should_stop=lambda: stop.is_set() or worker.jobs_waiting(),
-                )
+        def build(engine: Engine, fim: FimTokens, room: int) -> GenerationRequest:
+            assert prompt is not None  # checked before the job was queued
+            fim_prompt = build_fim_prompt(
+                engine.tokenize, fim, prompt.prefix, prompt.suffix, min(SUMMARY_PROMPT_TOKENS, room), 0.5
             )
-            if result.stopped_by == "cancelled":
-                return ""  # gave way to another job: try again on a later hover
-            return clean_summary(result.text)
+            return GenerationRequest(
+                prompt_tokens=fim_prompt.tokens,
+                max_tokens=SUMMARY_MAX_TOKENS,
+                stop=prompt.stop + list(fim.stop_texts),
+                stop_ids=fim.stop_ids,
+            )
 
+        summary = ""
         try:
-            summary = await worker.run(SUMMARY_KEY, job)
-        except Superseded:
-            summary = ""
+            prompt = await asyncio.get_running_loop().run_in_executor(self._executor, read_prompt)
+            if prompt is not None:
+                # Background priority: gives way to any completion, per token.
+                result = await self.host.generate(SUMMARY_KEY, build, SUMMARY_MAX_TOKENS, priority="background")
+                # A summary that gave way is asked for again on a later hover.
+                summary = clean_summary(result.text) if result.stopped_by != "cancelled" else ""
+        except DocumentError as error:
+            log.info("no summary for %s: %s", symbol.qualified_name, error)
+        except (Superseded, EngineError):  # a newer summary, or the model went away
+            pass
         finally:
             self._pending.discard(symbol.content_hash)
         if summary:

@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-
 log = logging.getLogger(__name__)
 
 

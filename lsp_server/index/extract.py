@@ -45,9 +45,7 @@ class Extraction(NamedTuple):
 def extract(tree: Tree, source: bytes, spec: LanguageSpec) -> Extraction:
     root = tree.root_node
     lines = source.decode("utf-8", "replace").split("\n")
-    return Extraction(
-        extract_symbols(root, source, spec), extract_imports(root, spec), syntax_chunks(root, lines)
-    )
+    return Extraction(extract_symbols(root, source, spec), extract_imports(root, spec), syntax_chunks(root, lines))
 
 
 def extract_imports(root: Node, spec: LanguageSpec) -> list[ImportRow]:
@@ -80,9 +78,7 @@ def extract_symbols(root: Node, source: bytes, spec: LanguageSpec) -> list[Symbo
     rows: list[SymbolRow] = []
     scopes: list[_Scope] = []  # enclosing containers and functions, innermost last
     for node, name_node, capture in definitions:
-        while scopes and not (
-            scopes[-1].start_byte <= node.start_byte and node.end_byte <= scopes[-1].end_byte
-        ):
+        while scopes and not (scopes[-1].start_byte <= node.start_byte and node.end_byte <= scopes[-1].end_byte):
             scopes.pop()
         enclosing = scopes[-1] if scopes else None
         is_local = enclosing is not None and enclosing.qualified_name is None

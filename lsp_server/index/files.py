@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from .ignore import IgnorePattern, IgnoreRules, is_skipped_file_name, is_skipped_folder
 from .languages import language_for_path
@@ -32,9 +33,7 @@ class WalkResult(NamedTuple):
     too_large: list[Path]
 
 
-def walk_workspace(
-    roots: list[Path], rules_by_root: dict[Path, IgnoreRules], max_file_bytes: int
-) -> WalkResult:
+def walk_workspace(roots: list[Path], rules_by_root: dict[Path, IgnoreRules], max_file_bytes: int) -> WalkResult:
     candidates: list[Candidate] = []
     too_large: list[Path] = []
     seen_folders: set[tuple[int, int]] = set()

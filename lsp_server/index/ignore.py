@@ -175,9 +175,7 @@ class IgnoreRules:
             self._patterns_by_folder[folder] = patterns
         return patterns
 
-    def is_ignored_in(
-        self, folder_chain: list[tuple[Path, list[IgnorePattern]]], path: Path, is_folder: bool
-    ) -> bool:
+    def is_ignored_in(self, folder_chain: list[tuple[Path, list[IgnorePattern]]], path: Path, is_folder: bool) -> bool:
         """Apply the patterns of each folder from the root down; the last match decides."""
         ignored = False
         for folder, patterns in folder_chain:

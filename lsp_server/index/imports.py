@@ -6,7 +6,7 @@ rows (module, name, alias, line) in the field order of `model.Import`.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from tree_sitter import Node
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import tree_sitter
 
@@ -156,9 +156,7 @@ _C_VARIABLES = "".join(
     for parent in _C_TOP_LEVEL_PARENTS
 )
 # What can name a C++ function: plain, method, Class::method, operator==, ~Class.
-_C_FUNCTION_NAMES = (
-    "[(identifier) (field_identifier) (qualified_identifier) (operator_name) (destructor_name)]"
-)
+_C_FUNCTION_NAMES = "[(identifier) (field_identifier) (qualified_identifier) (operator_name) (destructor_name)]"
 
 
 def _c_functions(name_types: str) -> str:

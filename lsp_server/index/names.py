@@ -91,9 +91,7 @@ class NameIndex:
         result: list[int] = []
         for lower in ranked:
             # Exact case first among names that differ only in case ("Path" before "path" for "Path").
-            for name in sorted(
-                self._names_by_lower[lower], key=lambda n: (not n.startswith(query.strip()), n)
-            ):
+            for name in sorted(self._names_by_lower[lower], key=lambda n: (not n.startswith(query.strip()), n)):
                 result.extend(self._ids_by_name[name])
         return result[:limit]
 
@@ -154,9 +152,7 @@ class NameIndex:
             return []
         # "^_*t[^m\n]*m[^p\n]*p": each gap stops at the first next character, so a name is
         # matched or rejected without backtracking.
-        pattern = (
-            "^_*" + re.escape(first) + "".join(f"[^{re.escape(c)}\n]*{re.escape(c)}" for c in wanted[1:])
-        )
+        pattern = "^_*" + re.escape(first) + "".join(f"[^{re.escape(c)}\n]*{re.escape(c)}" for c in wanted[1:])
         blob = "\n".join(candidates)
         matches = []
         for match in re.finditer(pattern, blob, re.MULTILINE):

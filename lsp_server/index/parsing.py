@@ -76,9 +76,7 @@ def index_files(batch: list[tuple[str, str, str]], max_file_bytes: int) -> list[
 
 
 def parse_source(source: bytes, spec: LanguageSpec, old_tree: Tree | None = None) -> Tree:
-    return (
-        parser_for(spec).parse(source, old_tree) if old_tree is not None else parser_for(spec).parse(source)
-    )
+    return parser_for(spec).parse(source, old_tree) if old_tree is not None else parser_for(spec).parse(source)
 
 
 def _common_prefix_length(a: bytes, b: bytes) -> int:

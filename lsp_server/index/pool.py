@@ -14,8 +14,8 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .parsing import ParsedFile, index_files
 
@@ -42,9 +42,7 @@ def parse_in_workers(
     # the database writes do not pile up results in memory.
     slots = threading.Semaphore(2 * workers)
     environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [_PACKAGE_PARENT, environment.get("PYTHONPATH")])
-    )
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, environment.get("PYTHONPATH")]))
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", WORKER_MODULE],
@@ -74,9 +72,7 @@ def parse_in_workers(
                 except (OSError, EOFError, pickle.UnpicklingError) as error:
                     if stopping.is_set():
                         break
-                    log.warning(
-                        "parse worker %s failed (%s); parsing its files in this process", process.pid, error
-                    )
+                    log.warning("parse worker %s failed (%s); parsing its files in this process", process.pid, error)
                     worker_alive = False
             results.put(index_files(batch, max_file_bytes))
         _close_stdin(process)

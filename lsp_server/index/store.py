@@ -14,8 +14,9 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 import platformdirs
 
@@ -250,9 +251,7 @@ class Writer:
         self.connection = connection
         # Symbol ids are assigned here rather than by SQLite so that the caller learns them
         # without reading the rows back; inside the transaction nobody else can insert.
-        self._next_symbol_id = connection.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[
-            0
-        ]
+        self._next_symbol_id = connection.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
 
     def write_file(
         self, path: Path, language: str, size: int, mtime_ns: int, digest: str, extraction: Extraction
@@ -291,9 +290,7 @@ class Writer:
 
     def update_stat(self, file_id: int, size: int, mtime_ns: int) -> None:
         """The file was touched but its content hash is unchanged: keep its rows."""
-        self.connection.execute(
-            "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
-        )
+        self.connection.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id))
 
     def delete_file(self, file_id: int) -> None:
         self._delete_contents(file_id)

@@ -18,9 +18,9 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from tree_sitter import Tree
 
@@ -30,8 +30,8 @@ from .ignore import IGNORE_FILE_NAMES, IgnoreRules, is_skipped_folder_name
 from .languages import language_for_path, language_for_source
 from .model import FileEntry, IndexStats, Symbol
 from .names import NameIndex
-from .pool import parse_in_workers
 from .parsing import ParsedFile, content_hash, index_files, parse_source, read_source, reparse_incrementally
+from .pool import parse_in_workers
 from .store import FileRecord, Store, default_db_path
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,7 @@ class WorkspaceIndex:
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _build(
-        self, progress: Callable[[int, int], None] | None, should_stop: Callable[[], bool]
-    ) -> IndexStats:
+    def _build(self, progress: Callable[[int, int], None] | None, should_stop: Callable[[], bool]) -> IndexStats:
         self._rules = {root: IgnoreRules(root) for root in self.roots}  # ignore files may have changed
         walk = walk_workspace(self.roots, self._rules, self.max_file_bytes)
         stats = IndexStats(skipped=len(walk.too_large))
@@ -229,9 +227,7 @@ class WorkspaceIndex:
                         path, result.language, result.size, result.mtime_ns, result.hash, result.extraction
                     )
                     record = FileRecord(file_id, result.language, result.size, result.mtime_ns, result.hash)
-                    written.append(
-                        (path, record, [(symbol_id, sys.intern(name)) for symbol_id, name in names])
-                    )
+                    written.append((path, record, [(symbol_id, sys.intern(name)) for symbol_id, name in names]))
                     stats.parsed += 1
                     stats.bytes_parsed += result.size
                 elif result.status == "unchanged" and record is not None:
@@ -303,11 +299,7 @@ class WorkspaceIndex:
 
     def _is_indexable(self, path: Path) -> bool:
         root = self._root_of(path)
-        return (
-            root is not None
-            and language_for_path(path) is not None
-            and not self._rules[root].is_ignored(path)
-        )
+        return root is not None and language_for_path(path) is not None and not self._rules[root].is_ignored(path)
 
     def update_document(self, path: Path, text: str) -> bool:
         """An editor buffer changed: re-parse it (incrementally when it was parsed before) and
@@ -358,8 +350,7 @@ class WorkspaceIndex:
                 gone.update(self._indexed_under(path))
                 if path == root or not self._rules[root].is_ignored(path):
                     candidates.update(
-                        (found.path, found)
-                        for found in walk_folder(path, self._rules[root], self.max_file_bytes)
+                        (found.path, found) for found in walk_folder(path, self._rules[root], self.max_file_bytes)
                     )
                 continue
             candidate = self._candidate(path, root)
@@ -409,9 +400,7 @@ class WorkspaceIndex:
         try:
             watcher.start()
         except OSError as error:  # e.g. the inotify watch limit of a huge tree
-            log.warning(
-                "cannot watch the workspace for changes (%s); relying on the editor's notifications", error
-            )
+            log.warning("cannot watch the workspace for changes (%s); relying on the editor's notifications", error)
             watcher.stop()
             return
         self._watcher = watcher

@@ -9,7 +9,7 @@ Layout notes:
   * No output.weight is written: llama.cpp then uses token_embd.weight as the output
     matrix, which is exactly the tied embedding the model was trained with.
   * No Q/K permutation: model.py rotates adjacent channel pairs, which is llama.cpp's
-    layout for this architecture (tests/test_embedded_model.py checks the logits agree).
+    layout for this architecture (tests/models/test_embedded_model.py checks the logits agree).
   * The tokenizer (StarCoder's BPE, with its FIM control tokens) is copied key by key from
     models/vocab/ggml-vocab-starcoder.gguf.
 """

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-# StarCoder tokenizer ids (checked in tests/test_embedded_model.py).
+# StarCoder tokenizer ids (checked in tests/models/test_embedded_model.py).
 EOT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, FIM_PAD = 0, 1, 2, 3, 4
 IGNORE = -100  # label for padding: no loss
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsp_server.context import Snippet, render_context
-from lsp_server.engine.fim import FimTokens, build_fim_prompt, prepend_context
+from lsp_server.prompts.fim import FimTokens, build_fim_prompt, prepend_context
 
 ROOT = Path("/ws")
 REPO_NAME, FILE_SEP = 1001, 1002

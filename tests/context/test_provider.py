@@ -8,7 +8,7 @@ from workspace_fixture import FILES, make_workspace
 
 from lsp_server.context.provider import CrossFileContext
 from lsp_server.context.recent import RecentEdits
-from lsp_server.engine.fim import FimTokens
+from lsp_server.prompts.fim import FimTokens
 
 REPO_NAME, FILE_SEP = 1001, 1002
 STARCODER = FimTokens("starcoder", prefix=1, suffix=2, middle=3, order="psm", repo_name=REPO_NAME, file_sep=FILE_SEP)

@@ -9,7 +9,6 @@ import {
   initializationOptions,
   parseStatusParams,
 } from '../../src/clientOptions';
-import { DEFAULT_SETTINGS } from '../../src/settings';
 import { statusLook } from '../../src/statusText';
 import { escapeHtml, explainPageHtml } from '../../src/explainHtml';
 
@@ -18,8 +17,9 @@ test('documents on disk and unsaved ones are sent to the server', () => {
 });
 
 test('initializationOptions and didChangeConfiguration carry the nested settings', () => {
-  assert.deepEqual(initializationOptions(DEFAULT_SETTINGS), DEFAULT_SETTINGS);
-  assert.deepEqual(configurationChangeParams(DEFAULT_SETTINGS), { settings: { infill: DEFAULT_SETTINGS } });
+  const settings = { model: { path: '/m.gguf', nCtx: 4096 }, completion: { maxTokens: 64 } };
+  assert.deepEqual(initializationOptions(settings), settings);
+  assert.deepEqual(configurationChangeParams(settings), { settings: { infill: settings } });
 });
 
 test('explain arguments: one object with uri and range', () => {

@@ -1,91 +1,66 @@
-// Unit tests of the settings mapping (flat VS Code settings -> the server's nested object).
+// Unit tests of the settings pass-through (the `infill` section -> what the server gets).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { DEFAULT_SETTINGS, completionWanted, toServerSettings } from '../../src/settings';
+import { completionWanted, toServerSettings } from '../../src/settings';
 
-/** A reader over a plain object, like `workspace.getConfiguration('infill').get`. */
-function reader(values: Record<string, unknown>) {
-  return (key: string) => values[key];
+/** The `infill` section as VS Code nests it, with a method like WorkspaceConfiguration's. */
+function section(values: Record<string, unknown>) {
+  return { ...values, get: (key: string) => values[key], has: () => true };
 }
 
-test('no settings give the defaults', () => {
-  assert.deepEqual(toServerSettings(reader({})), DEFAULT_SETTINGS);
-});
-
-test('every setting lands in its nested place', () => {
+test('settings pass through as plain JSON, nested the way VS Code holds them', () => {
   const settings = toServerSettings(
-    reader({
-      'model.path': '/models/coder.gguf',
-      'model.nGpuLayers': 0,
-      'model.nCtx': 8192,
-      'model.vramBudgetMb': 4096,
-      'completion.enabled': false,
-      'completion.maxTokens': 32,
-      'completion.promptBudgetTokens': 2048,
-      'completion.disabledLanguages': ['markdown', 'plaintext'],
-      'engine.kind': 'remote',
-      'engine.url': 'http://127.0.0.1:8080/v1',
-      'engine.apiKeyEnv': 'INFILL_KEY',
-      'engine.model': 'qwen',
-      'context.budgetTokens': 256,
-      'hover.generatedSummaries': false,
+    section({
+      model: { path: '/models/coder.gguf', nGpuLayers: 0, nCtx: 8192 },
+      completion: { maxTokens: 32, disabledLanguages: ['markdown'] },
+      engine: { kind: 'remote', url: 'http://127.0.0.1:8080/v1' },
     }),
   );
   assert.deepEqual(settings, {
-    model: { path: '/models/coder.gguf', nGpuLayers: 0, nCtx: 8192, vramBudgetMb: 4096 },
-    completion: { enabled: false, maxTokens: 32, promptBudgetTokens: 2048, disabledLanguages: ['markdown', 'plaintext'] },
-    engine: { kind: 'remote', url: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'INFILL_KEY', model: 'qwen' },
-    context: { budgetTokens: 256 },
-    hover: { generatedSummaries: false },
+    model: { path: '/models/coder.gguf', nGpuLayers: 0, nCtx: 8192 },
+    completion: { maxTokens: 32, disabledLanguages: ['markdown'] },
+    engine: { kind: 'remote', url: 'http://127.0.0.1:8080/v1' },
   });
 });
 
-test('wrong types and out-of-range values fall back to the defaults', () => {
+test('values are not checked again: the server reports bad ones under their names', () => {
+  const settings = toServerSettings(section({ completion: { maxTokens: 0, enabled: 'yes' } }));
+  assert.deepEqual(settings, { completion: { maxTokens: 0, enabled: 'yes' } });
+});
+
+test("the extension's own settings are not sent", () => {
   const settings = toServerSettings(
-    reader({
-      'model.path': '   ',
-      'model.nGpuLayers': -2,
-      'model.nCtx': '4096',
-      'completion.enabled': 'yes',
-      'completion.maxTokens': 0,
-      'completion.promptBudgetTokens': 1.5,
-      'completion.disabledLanguages': ['go', 3, null],
-      'engine.kind': 'openai',
-      'context.budgetTokens': -5,
-    }),
+    section({ serverCommand: ['infill', 'serve'], pythonPath: '/usr/bin/python3', trace: { server: 'off' }, hover: { enabled: true } }),
   );
-  assert.equal(settings.model.path, null);
-  assert.equal(settings.model.nGpuLayers, null);
-  assert.equal(settings.model.nCtx, DEFAULT_SETTINGS.model.nCtx);
-  assert.equal(settings.completion.enabled, true);
-  assert.equal(settings.completion.maxTokens, DEFAULT_SETTINGS.completion.maxTokens);
-  assert.equal(settings.completion.promptBudgetTokens, DEFAULT_SETTINGS.completion.promptBudgetTokens);
-  assert.deepEqual(settings.completion.disabledLanguages, ['go']);
-  assert.equal(settings.engine.kind, 'llama_cpp');
-  assert.equal(settings.context.budgetTokens, null);
+  assert.deepEqual(settings, { hover: { enabled: true } });
 });
 
-test('paths are trimmed', () => {
-  assert.equal(toServerSettings(reader({ 'model.path': '  /m.gguf ' })).model.path, '/m.gguf');
+test('nothing usable gives an empty object', () => {
+  assert.deepEqual(toServerSettings(undefined), {});
+  assert.deepEqual(toServerSettings([1, 2]), {});
 });
 
-test('the package.json defaults match DEFAULT_SETTINGS', () => {
+test('every server setting in package.json reaches the server with its default', () => {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const manifest = require('../../../package.json');
   const properties = manifest.contributes.configuration.properties as Record<string, { default: unknown }>;
-  const fromManifest = toServerSettings((key) => properties[`infill.${key}`]?.default);
-  assert.deepEqual(fromManifest, DEFAULT_SETTINGS);
-  for (const key of ['model.path', 'model.nGpuLayers', 'model.nCtx', 'completion.enabled', 'completion.maxTokens',
-    'completion.promptBudgetTokens', 'completion.disabledLanguages', 'engine.kind', 'engine.url', 'engine.apiKeyEnv',
-    'engine.model', 'context.budgetTokens', 'model.vramBudgetMb', 'hover.generatedSummaries']) {
-    assert.ok(`infill.${key}` in properties, `package.json declares infill.${key}`);
+  const nested: Record<string, Record<string, unknown>> = {};
+  for (const [key, property] of Object.entries(properties)) {
+    const [, group, name] = key.split('.');
+    if (name === undefined) continue; // infill.serverCommand, infill.pythonPath
+    (nested[group] ??= {})[name] = property.default;
+  }
+  const settings = toServerSettings(section(nested));
+  assert.ok(!('trace' in settings));
+  for (const group of ['model', 'completion', 'context', 'hover', 'engine', 'index']) {
+    assert.deepEqual(settings[group], nested[group], group);
   }
 });
 
 test('completionWanted honours enabled and disabledLanguages', () => {
-  const settings = toServerSettings(reader({ 'completion.disabledLanguages': ['markdown'] }));
+  const settings = toServerSettings(section({ completion: { enabled: true, disabledLanguages: ['markdown'] } }));
   assert.equal(completionWanted(settings, 'python'), true);
   assert.equal(completionWanted(settings, 'markdown'), false);
-  const off = toServerSettings(reader({ 'completion.enabled': false }));
-  assert.equal(completionWanted(off, 'python'), false);
+  assert.equal(completionWanted(toServerSettings(section({ completion: { enabled: false } })), 'python'), false);
+  assert.equal(completionWanted({}, 'python'), true);
 });

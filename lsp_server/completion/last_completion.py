@@ -1,0 +1,34 @@
+"""infill/lastCompletion: what the last completion did, for tests and benchmarks.
+
+Returns the timings of the last inline completion (total, engine, the server's own
+overhead) and, on request (`{"includePrompt": true}`), its prompt as text with the control
+tokens shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine.host import EngineHost
+from .service import CompletionService
+
+LAST_COMPLETION = "infill/lastCompletion"
+# pygls hands a custom request's params over as a namedtuple made from the JSON object.
+LastCompletionParams = Any
+
+
+async def last_completion_report(
+    service: CompletionService, host: EngineHost, params: LastCompletionParams | None
+) -> dict:
+    outcome = service.last
+    if outcome is None:
+        return {"inFlight": service.in_flight}
+    result: dict[str, Any] = outcome.timings()
+    result["inFlight"] = service.in_flight
+    result["text"] = outcome.text
+    want_prompt = bool(getattr(params, "includePrompt", False))
+    engine = host.engine
+    if want_prompt and outcome.prompt_token_ids and host.ready() and engine is not None:
+        tokens = list(outcome.prompt_token_ids)
+        result["prompt"] = await host.worker.run(None, lambda flag: engine.detokenize(tokens, special=True))
+    return result

@@ -1,0 +1,1 @@
+"""Explain Selection: the `infill.explain` command (feature.py) and its prompt (prompt.py)."""

@@ -1,0 +1,120 @@
+"""The registry of recommended models (models/registry.json) and where pulled ones live.
+
+A `model.path` setting may name a registry entry ("qwen2.5-coder-1.5b") instead of a
+file; it then means the copy `infill models pull NAME` put in the models directory.
+INFILL_REGISTRY points at another registry file and INFILL_MODELS_DIR at another models
+directory (tests use both; so can a team with an internal mirror).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import EngineError
+
+REGISTRY_FILE = Path(__file__).resolve().parents[2] / "models" / "registry.json"
+
+
+class RegistryError(EngineError):
+    """The registry is unreadable, or a name is not in it, or a model is not pulled."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    url: str
+    filename: str
+    sha256: str | None
+    fim_family: str
+    context_length: int
+    size_mb: int | None = None
+    size_bytes: int | None = None
+    vram_mb: int | None = None
+    source: str = ""
+    description: str = ""
+
+
+def registry_path() -> Path:
+    return Path(os.environ.get("INFILL_REGISTRY") or REGISTRY_FILE)
+
+
+def models_dir() -> Path:
+    override = os.environ.get("INFILL_MODELS_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("infill")) / "models"
+
+
+def load_registry(path: Path | None = None) -> dict[str, ModelEntry]:
+    path = path or registry_path()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        models = raw["models"]
+        entries = {}
+        for name, item in models.items():
+            sha = item.get("sha256")
+            entries[name] = ModelEntry(
+                name=name,
+                url=item["url"],
+                filename=item["filename"],
+                sha256=sha.lower() if sha else None,
+                fim_family=item.get("fim_family", "auto"),
+                context_length=int(item.get("context_length") or 0),
+                size_mb=item.get("size_mb"),
+                size_bytes=item.get("size_bytes"),
+                vram_mb=item.get("vram_mb"),
+                source=item.get("source", ""),
+                description=item.get("description", ""),
+            )
+        return entries
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RegistryError(f"cannot read the model registry {path}: {exc}") from exc
+
+
+def get_entry(name: str) -> ModelEntry:
+    entries = load_registry()
+    if name not in entries:
+        raise RegistryError(f"no model {name!r} in the registry; known: {', '.join(sorted(entries))}")
+    return entries[name]
+
+
+def cached_file(entry: ModelEntry) -> Path:
+    # One folder per entry: two entries may share a file name upstream.
+    return models_dir() / entry.name / entry.filename
+
+
+def looks_like_registry_name(value: str) -> bool:
+    """A setting value that cannot be a file path but may be a registry name."""
+    return "/" not in value and "\\" not in value and not value.lower().endswith(".gguf")
+
+
+def resolve_model_setting(value: str | None) -> str | None:
+    """The file a `model.path` value stands for: a registry name becomes its cached
+    file (which may not exist yet); anything else is returned unchanged."""
+    if not value or not looks_like_registry_name(value):
+        return value
+    try:
+        entries = load_registry()
+    except RegistryError:
+        return value
+    entry = entries.get(value)
+    return str(cached_file(entry)) if entry else value
+
+
+def require_pulled(value: str | None) -> None:
+    """Raise a message with the command to run when value names a model not pulled yet."""
+    if not value or not looks_like_registry_name(value):
+        return
+    entries = load_registry()
+    entry = entries.get(value)
+    if entry is None:
+        if not Path(value).expanduser().exists():
+            raise RegistryError(f"model {value!r} is neither a file nor a registry name (see: infill models list)")
+        return
+    if not cached_file(entry).is_file():
+        raise RegistryError(f"model {value} is not downloaded yet; run: infill models pull {value}")
