@@ -74,7 +74,7 @@ def find_samples(index: WorkspaceIndex, limit: int, seed: int = 0) -> list[tuple
     """(file, cursor offset, name, the definition, "name" | "attribute") for uses of names
     defined in other files of the repository."""
     resolver = Resolver(index)
-    found = []
+    found: list[tuple[Path, int, str, Symbol, str]] = []
     for path in index.files():
         resolver.begin()
         entry = resolver.entry(path)
@@ -101,10 +101,12 @@ def find_samples(index: WorkspaceIndex, limit: int, seed: int = 0) -> list[tuple
                 stripped = text[line_starts[line] : match.start()].lstrip()
                 if line in import_lines or line <= item.line or stripped.startswith(("#", "import", "from")):
                     continue
-                if kind == "name":
+                if symbol is not None:  # kind "name": the imported definition itself
                     found.append((path, match.start(), local, symbol, kind))
                 else:
                     target = resolver.entry(target_path)
+                    if target is None:  # not in the index: no members to look for
+                        continue
                     member = next((s for s in target.symbols if s.name == match.group(1) and s.parent is None), None)
                     if member is not None:
                         found.append((path, match.start(1), member.name, member, kind))
@@ -136,6 +138,7 @@ def measure(repo: Path, samples: int) -> dict:
         chosen = find_samples(index, samples)
         tokenize, fim = starcoder_tokenizer()
         context = CrossFileContext(lambda: index)
+        hits: dict[str, list[bool]]  # sample kind -> found or not, per sample
         hits, tokens, times, gathering = {"name": [], "attribute": []}, [], [], []
         for path, offset, _name, symbol, kind in chosen:
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -148,6 +151,7 @@ def measure(repo: Path, samples: int) -> dict:
                 path, visible, offset, window, BUDGET_TOKENS, TIME_BUDGET_MS, tokenize, fim, "python"
             )
             times.append((time.perf_counter() - started) * 1000)
+            assert result is not None  # None only without an index, and there is one
             gathering.append(result.elapsed_ms)
             index.close_document(path)
             tokens.append(len(ids))
@@ -180,7 +184,10 @@ def main() -> int:
     repos = [Path(p).resolve() for p in arguments.repos] or [stdlib / "asyncio", stdlib / "email"]
     rows = [measure(repo, arguments.samples) for repo in repos]
     print(f"context budget {BUDGET_TOKENS} tokens (StarCoder tokenizer), time budget {TIME_BUDGET_MS} ms")
-    header = f"{'repository':<28} {'files':>5} {'samples':>7} {'recall':>7} {'names':>13} {'attributes':>13} {'tokens':>7} {'gather p50/p95 ms':>18} {'+render p50/p95 ms':>19}"
+    header = (
+        f"{'repository':<28} {'files':>5} {'samples':>7} {'recall':>7} {'names':>13} {'attributes':>13} "
+        f"{'tokens':>7} {'gather p50/p95 ms':>18} {'+render p50/p95 ms':>19}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:

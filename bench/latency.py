@@ -97,6 +97,7 @@ async def run(args, options: dict) -> dict:
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text="\n".join(lines))
         )
     )
+    reasons: dict[str, int]  # stop reason -> requests
     end_to_end, overhead, engine, tps, reasons, context_ms, prompt_ms = [], [], [], [], {}, [], []
     for i in targets:
         full = typed_lines[i]
@@ -236,7 +237,7 @@ def main() -> int:
             args.model = str(build_test_model(Path(tempfile.mkdtemp()) / "test.gguf"))
     completion = {"maxTokens": args.max_tokens}
     print(f"model: {args.model}\nfile: {args.file}")
-    local = None
+    local: dict | None = None
     for context in ("on", "off") if args.context == "both" else (args.context,):
         options = {"model": {"path": args.model}, "completion": completion, "context": {"enabled": context == "on"}}
         results = asyncio.run(run(args, options))
@@ -261,6 +262,7 @@ def main() -> int:
             remote = asyncio.run(run(args, options))
             round_trips = http_round_trips(url)
         print_table(f"engine: remote (llama-cpp-python server at {url}, same GGUF, one thread)", remote)
+        assert local is not None  # the loop above ran at least once
         print_network_cost(local, remote)
         print(
             f"{'of which a bare HTTP round trip':<32}{percentile(round_trips, 50):>+10.2f}"

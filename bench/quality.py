@@ -205,10 +205,10 @@ def build_workspace(cases: list[Case], root: Path) -> None:
             dest.write_text(without(f.read_text(encoding="utf-8"), by_file[str(rel)]), encoding="utf-8")
         else:
             shutil.copyfile(f, dest)
-    for f in heldout_files():  # held-out files that were not sampled still belong to the workspace
-        if not (root / f).exists():
-            (root / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(stdlib / f, root / f)
+    for name in heldout_files():  # held-out files that were not sampled still belong to the workspace
+        if not (root / name).exists():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(stdlib / name, root / name)
 
 
 # -- scores -----------------------------------------------------------------------------
@@ -247,7 +247,7 @@ def utf16_column(line: str, column: int) -> int:
 class Session:
     def __init__(self) -> None:
         self.client = LanguageClient("infill-quality", "1")
-        self.statuses: list[str] = []
+        self.statuses: list[str | None] = []  # None: a status without a state
         self.engine_ready = asyncio.Event()
         self.index_done = asyncio.Event()
         self.stderr_tail: list[str] = []
@@ -308,7 +308,9 @@ class Session:
         return time.perf_counter() - started
 
     async def _drain_stderr(self) -> None:
-        stream = self.client._server.stderr
+        server = self.client._server
+        assert server is not None and server.stderr is not None  # start_io() ran, with stderr=PIPE
+        stream = server.stderr
         while True:
             line = await stream.readline()
             if not line:
@@ -473,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [summarize(r) for r in runs]
     print(
         f"{len(cases)} cursors in {len(set(c.file for c in cases))} held-out files "
-        f"({sum(c.mode == 'line' for c in cases)} lines, {sum(c.mode == 'span' for c in cases)} spans), seed {args.seed}"
+        f"({sum(c.mode == 'line' for c in cases)} lines, {sum(c.mode == 'span' for c in cases)} spans), "
+        f"seed {args.seed}"
     )
     print(table(rows))
     if args.json:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -246,7 +246,7 @@ class InfillServer(LanguageServer):
             ls.worker.shutdown()
 
 
-def last_changed_line(changes: list[types.TextDocumentContentChangeEvent]) -> int | None:
+def last_changed_line(changes: Sequence[types.TextDocumentContentChangeEvent]) -> int | None:
     """The line of the last incremental change (None for a whole-document replacement)."""
     for change in reversed(changes):
         if isinstance(change, types.TextDocumentContentChangePartial):

@@ -113,11 +113,6 @@ def count_lines(text: str) -> int:
     return len(split_lines(text))
 
 
-def utf8_byte_offset(text: str, codepoint_offset: int) -> int:
-    """Byte offset in the UTF-8 encoding of text (tree-sitter's unit)."""
-    return len(text[:codepoint_offset].encode("utf-8", errors="surrogatepass"))
-
-
 def tree_sitter_point(text: str, cursor: Cursor) -> tuple[int, int]:
     """(row, byte column) of a cursor, as tree-sitter expects."""
     line_text = line_text_at(text, cursor.line) or ""

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # Characters of text kept around the cursor before tokenizing: bounds the work on
 # a huge document; the token budget then trims at line boundaries.
 CHARS_PER_TOKEN_BOUND = 12
+# ... plus this many characters, so that a tiny budget still sees whole lines.
+WINDOW_SLACK_CHARS = 256
 # Context tokens left unused beyond this go back to the local window (rebuilt once more).
 UNUSED_CONTEXT_TOKENS = 64
 # The local window keeps at least this share of the prompt budget, whatever context asks for.
@@ -168,7 +170,7 @@ class CompletionService:
         if not options.enabled or request.language_id in options.disabled_languages:
             return CompletionOutcome("", "disabled")
 
-        window = options.prompt_budget_tokens * CHARS_PER_TOKEN_BOUND + 256
+        window = options.prompt_budget_tokens * CHARS_PER_TOKEN_BOUND + WINDOW_SLACK_CHARS
         offset = request.cursor.offset
         prefix = request.text[max(0, offset - window) : offset]
         suffix = request.text[offset : offset + window]

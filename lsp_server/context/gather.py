@@ -220,9 +220,9 @@ class ContextRetriever:
             if name in own:
                 continue
             if name in bindings:
-                path, symbol = self.resolver.resolve_import(entry, bindings[name])
-                if symbol is not None:
-                    found.add(self._definition(symbol, SCORE_NEAR_NAME + weight))
+                path, imported = self.resolver.resolve_import(entry, bindings[name])
+                if imported is not None:
+                    found.add(self._definition(imported, SCORE_NEAR_NAME + weight))
                 elif path is not None:
                     module = self.resolver.entry(path)
                     if module is not None:

@@ -12,7 +12,7 @@ never become a control token. The most useful snippet is placed last, nearest th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..prompts.fim import FimTokens
@@ -25,7 +25,7 @@ def render_context(
     tokenize: Callable[[str], list[int]],
     current_path: str,
     repo_name: str,
-    roots: list[Path] = (),
+    roots: Sequence[Path] = (),
     language: str = "",
 ) -> list[int]:
     """Token ids to put in front of a FIM prompt with `engine.fim.prepend_context`.

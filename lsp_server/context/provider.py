@@ -9,8 +9,8 @@ While the user types, every keystroke asks for context again, and the answer wou
 the same: what drives it (the lines before the cursor's line, the names on that line and a
 `name.` before the cursor, the recent-edit ranges, the index) changes once per word, not per
 character. The last answer is kept under a key made of those inputs and reused; any change to
-them, including the index re-parsing a buffer once typing pauses, gathers afresh. Reuse also keeps the prompt's first tokens stable,
-so llama.cpp can reuse its KV cache for them.
+them, including the index re-parsing a buffer once typing pauses, gathers afresh. Reuse also
+keeps the prompt's first tokens stable, so llama.cpp can reuse its KV cache for them.
 """
 
 from __future__ import annotations

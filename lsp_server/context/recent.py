@@ -58,7 +58,9 @@ class RecentRange:
     @property
     def text(self) -> str:
         self._cut()
-        return self._text
+        text = self._text
+        assert text is not None, "_cut sets the text before it drops the source"
+        return text
 
     @property
     def end_line(self) -> int:

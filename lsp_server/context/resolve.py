@@ -12,6 +12,7 @@ module); a remembered file that the index no longer has is looked up again.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..index import FileEntry, Import, Symbol, WorkspaceIndex
@@ -65,7 +66,7 @@ class Resolver:
         self._saved: dict[Path, FileEntry] = {}  # entries of files on disk, between requests
         self._facts: dict[tuple[Path, str], FileFacts] = {}
 
-    def begin(self, changed: set[Path] = frozenset()) -> None:
+    def begin(self, changed: Iterable[Path] = frozenset()) -> None:
         """Start of one request. `changed`: files the editor changed lately (their entries
         are fetched again even when the file on disk looks the same)."""
         self._entries = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,13 +84,16 @@ class SourceLines:
         return lines
 
 
-def definition_text(symbol: Symbol, lines: dict[int, str], members: list[Symbol] = (), compact: bool = False) -> str:
+def definition_text(
+    symbol: Symbol, lines: dict[int, str], members: Sequence[Symbol] = (), compact: bool = False
+) -> str:
     """The text shown for a definition (see the module docstring). `compact`: only the
     signature and the first line of the doc (for names the cursor is not near)."""
     span = symbol.end_line - symbol.start_line + 1
     body = [lines.get(number) for number in range(symbol.start_line, symbol.end_line + 1)]
-    if span <= (COMPACT_BODY_LINES if compact else SMALL_BODY_LINES) and None not in body:
-        return textwrap.dedent("\n".join(body))
+    known_body = [line for line in body if line is not None]
+    if span <= (COMPACT_BODY_LINES if compact else SMALL_BODY_LINES) and len(known_body) == len(body):
+        return textwrap.dedent("\n".join(known_body))
     head = _head_lines(symbol, lines, doc_lines=1 if compact else MAX_DOC_LINES)
     if compact:
         return textwrap.dedent("\n".join(head))
@@ -136,7 +139,7 @@ def definition_snippet(
     entry: FileEntry,
     sources: SourceLines,
     score: float,
-    members: list[Symbol] = (),
+    members: Sequence[Symbol] = (),
     compact: bool = False,
 ) -> Snippet:
     """A definition's snippet; its text is made only if it is chosen. `members`: the symbols

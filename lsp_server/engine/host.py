@@ -94,6 +94,7 @@ class EngineHost:
             log.error("engine failed to load: %s", exc)
             self._set_state("error", str(exc))
         else:
+            assert self.engine is not None and self.fim is not None  # set by _load_blocking
             self._set_state("ready", ready_message(self.engine, self.fim.family))
         self._loaded_key = key
         return self.state
@@ -101,6 +102,7 @@ class EngineHost:
     def load_blocking(self, settings: Settings) -> None:
         """For the command line: load synchronously, raising EngineError."""
         self.worker.run_blocking(lambda flag: self._load_blocking(settings))
+        assert self.engine is not None  # set by _load_blocking
         self._set_state("ready", self.engine.name)
 
     def _unload(self) -> None:
@@ -166,11 +168,15 @@ def ready_message(engine: Engine, fim_family: str) -> str:
 
 
 def create_engine(settings: Settings, model_path: str | None) -> Engine:
+    """The engine settings.engine.kind names; model_path is the GGUF file (for a remote
+    engine, an optional local copy of the served model's tokenizer)."""
     kind = settings.engine.kind
     m = settings.model
     if kind == "llama_cpp":
         from .llama_cpp_engine import LlamaCppEngine
 
+        if model_path is None:
+            raise EngineError("no model file to load (infill.model.path)")
         return LlamaCppEngine(
             model_path,
             n_ctx=m.n_ctx,

@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from .base import EngineError, GenerationRequest, GenerationResult
+from .base import EngineError, GenerationRequest, GenerationResult, StopReason
 from .llama_cpp_vocab import LlamaVocab
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class LlamaCppEngine:
         generated: list[int] = []
         data = b""
         text = ""
-        stopped_by = "max_tokens"
+        stopped_by: StopReason = "max_tokens"
         prefill_seconds = 0.0
         if request.should_stop():
             return GenerationResult("", len(prompt), 0, "cancelled", 0.0, 0.0)

@@ -27,10 +27,10 @@ import time
 import typing
 from pathlib import Path
 
-from ..prompts.fim import TEMPLATES, resolve_fim_tokens
+from ..prompts.fim import TEMPLATES, FimTokens, resolve_fim_tokens
 from ..settings import Settings
 from ..settings.schema import RemoteApi
-from .base import EngineError, GenerationRequest, GenerationResult, SpecialTokens
+from .base import EngineError, GenerationRequest, GenerationResult, SpecialTokens, StopReason
 from .remote_http import RemoteClient, RemoteError
 from .remote_prompt import infill_fields, prompt_text
 from .text_tokens import EstimatingTokenizer
@@ -116,7 +116,7 @@ class RemoteEngine:
             sends = "/v1/completions with " + ("token ids" if self.send_token_ids else "a text prompt")
         # Shown where the local engine says where its layers went.
         self.offload_report = f"remote {server_kind}, {sends}, {counts}"
-        self._fim = None  # FimTokens, resolved lazily (only /infill needs them here)
+        self._fim: FimTokens | None = None  # resolved lazily (only /infill needs them here)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -142,7 +142,7 @@ class RemoteEngine:
         """The rest of connect(): model, server kind, context size, tokenizer, API."""
         e, base = settings.engine, client.base_url
         models = client.get_json("/v1/models").get("data") or []
-        ids = [m.get("id") for m in models if isinstance(m, dict) and m.get("id")]
+        ids: list[str] = [m["id"] for m in models if isinstance(m, dict) and m.get("id")]
         if e.model and ids and e.model not in ids:
             raise EngineError(f"remote server {base} does not serve {e.model!r}; it has: {', '.join(ids)}")
         model_id = e.model or (ids[0] if ids else None)
@@ -157,6 +157,7 @@ class RemoteEngine:
         if vocab is not None and not _context_length(props, card) and 0 < vocab.n_ctx_train < n_ctx:
             n_ctx = vocab.n_ctx_train  # as the local engine does: never past the training context
         api = e.api if e.api != "auto" else ("infill" if props and vocab is None else "openai")
+        family: str | None  # a FIM family name; None until guessed from the model's name
         if vocab is not None:
             tokenizer, family = vocab, settings.model.fim_family
         else:
@@ -237,7 +238,8 @@ class RemoteEngine:
             raise
 
     def _run(self, path, payload, request, stops, max_tokens, n_prompt, started) -> GenerationResult:
-        text, generated, stopped_by, first = "", 0, "max_tokens", 0.0
+        text, generated, first = "", 0, 0.0
+        stopped_by: StopReason = "max_tokens"
         # Done, but the server may not know yet: read a few more events, hoping for the
         # end of the stream, so that the connection stays open for the next request.
         finished, extra = False, 0

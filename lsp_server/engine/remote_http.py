@@ -21,7 +21,7 @@ import socket
 import ssl
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from .base import EngineError
@@ -69,6 +69,7 @@ class RemoteClient:
 
     # -- connection ---------------------------------------------------------------
     def _connect(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection
         if self._scheme == "https":
             conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.connect_timeout, context=self._tls)
         else:
@@ -114,12 +115,13 @@ class RemoteClient:
     def _send(self, method: str, path: str, payload: dict | None) -> http.client.HTTPResponse:
         """A response with a 2xx status; raises _Retryable or RemoteError otherwise."""
         body = json.dumps(payload).encode("utf-8") if payload is not None else None
-        fresh = self._conn is None
-        if fresh:
-            self._conn = self._open()
+        conn = self._conn
+        fresh = conn is None
+        if conn is None:
+            conn = self._conn = self._open()
         try:
-            self._conn.request(method, self._prefix + path, body=body, headers=self._headers(body))
-            response = self._conn.getresponse()
+            conn.request(method, self._prefix + path, body=body, headers=self._headers(body))
+            response = conn.getresponse()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
             self.close()
             if not fresh:  # a kept-alive connection the server had closed: just reconnect
@@ -163,6 +165,7 @@ class RemoteClient:
 
     def request_json(self, method: str, path: str, payload: dict | None) -> dict:
         response = self._with_retries(method, path, payload, lambda: False)
+        assert response is not None  # None only when should_stop says so, and it never does here
         try:
             data = response.read()
         except TimeoutError:
@@ -173,7 +176,7 @@ class RemoteClient:
         except ValueError:
             raise self._fail(f"sent a non-JSON answer to {path}") from None
 
-    def stream(self, path: str, payload: dict, should_stop: Callable[[], bool]) -> Iterator[dict]:
+    def stream(self, path: str, payload: dict, should_stop: Callable[[], bool]) -> Generator[dict, None, None]:
         """The JSON events of a server-sent event stream, until [DONE] or the end.
 
         Stopping the iteration early (cancel, stop text found) hangs up: the server
@@ -214,12 +217,15 @@ class RemoteClient:
     def _drain(self, response: http.client.HTTPResponse) -> bool:
         """Read the end of the chunked body so the connection can be reused; a server
         that does not end it at once costs a reconnect, never the completion."""
+        sock = self._conn.sock if self._conn is not None else None
+        if sock is None:  # closed, or handed to a response that will close it (will_close)
+            return False
         try:
-            self._conn.sock.settimeout(0.5)
+            sock.settimeout(0.5)
             response.read()
-            self._conn.sock.settimeout(self.read_timeout)
+            sock.settimeout(self.read_timeout)
             return True
-        except (OSError, http.client.HTTPException, AttributeError):
+        except (OSError, http.client.HTTPException):
             return False
 
 

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 from cattrs.gen import make_dict_structure_fn, override
@@ -69,10 +70,19 @@ class ExplainFeature(Feature):
 
     def register(self) -> None:
         converter = self.server.converter
-        converter.register_structure_hook(
-            ExplainArguments,
-            make_dict_structure_fn(ExplainArguments, converter, work_done_token=override(rename="workDoneToken")),
+        structure = make_dict_structure_fn(
+            ExplainArguments, converter, work_done_token=override(rename="workDoneToken")
         )
+
+        def structure_arguments(value: Any, kind: type) -> ExplainArguments:
+            try:
+                return structure(value, kind)
+            except Exception as exc:  # cattrs' own message lists fields; say what is expected
+                raise ValueError(
+                    f'{EXPLAIN_COMMAND} expects [{{"uri": ..., "range": {{...}}}}], got {value!r}'
+                ) from exc
+
+        converter.register_structure_hook(ExplainArguments, structure_arguments)
         feature = self
 
         @self.server.command(EXPLAIN_COMMAND)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 SURROUNDING_LINES = 12
 MAX_DEFINITIONS = 6
 MAX_SELECTION_CHARS = 12_000
+MAX_DOC_CHARS = 400  # of each definition's docstring
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = "\x00INFILL_USER_TEXT\x00"
 SYSTEM_PROMPT = "You are a senior software engineer. Explain code clearly and briefly, in Markdown."
@@ -46,7 +47,7 @@ def definitions_text(names: list[str], lookup: Callable[[str], list]) -> str:
         if not symbols:
             continue
         symbol = symbols[0]
-        doc = f"\n    {symbol.doc.strip()[:400]}" if symbol.doc else ""
+        doc = f"\n    {symbol.doc.strip()[:MAX_DOC_CHARS]}" if symbol.doc else ""
         parts.append(f"{symbol.signature.strip()}{doc}")
         if len(parts) >= MAX_DEFINITIONS:
             break

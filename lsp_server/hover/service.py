@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 SUMMARY_MAX_TOKENS = 48
 SUMMARY_PROMPT_TOKENS = 768
+SUMMARY_SUFFIX_FRACTION = 0.5  # the symbol's body after the docstring matters as much as before it
 SUMMARY_KEY = "hover-summary"  # one summary job at a time: the newest hover wins
 
 
@@ -99,7 +100,12 @@ class HoverService:
         def build(engine: Engine, fim: FimTokens, room: int) -> GenerationRequest:
             assert prompt is not None  # checked before the job was queued
             fim_prompt = build_fim_prompt(
-                engine.tokenize, fim, prompt.prefix, prompt.suffix, min(SUMMARY_PROMPT_TOKENS, room), 0.5
+                engine.tokenize,
+                fim,
+                prompt.prefix,
+                prompt.suffix,
+                min(SUMMARY_PROMPT_TOKENS, room),
+                SUMMARY_SUFFIX_FRACTION,
             )
             return GenerationRequest(
                 prompt_tokens=fim_prompt.tokens,

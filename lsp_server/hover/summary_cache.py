@@ -25,7 +25,7 @@ class SummaryCache:
         self._items: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
         if path is not None:
-            self._load()
+            self._load(path)
 
     def get(self, content_hash: str) -> str | None:
         with self._lock:
@@ -44,7 +44,7 @@ class SummaryCache:
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
         if self.path is not None:
-            self._save()
+            self._save(self.path)
 
     def __contains__(self, content_hash: str) -> bool:
         return self.get(content_hash) is not None
@@ -52,23 +52,23 @@ class SummaryCache:
     def __len__(self) -> int:
         return len(self._items)
 
-    def _load(self) -> None:
+    def _load(self, path: Path) -> None:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(data, dict):
                 self._items.update((str(k), str(v)) for k, v in data.items())
         except FileNotFoundError:
             pass
         except (OSError, ValueError) as error:
-            log.warning("ignoring unreadable summary cache %s: %s", self.path, error)
+            log.warning("ignoring unreadable summary cache %s: %s", path, error)
 
-    def _save(self) -> None:
+    def _save(self, path: Path) -> None:
         with self._lock:
             data = dict(self._items)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(self.path.name + ".tmp")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(path.name + ".tmp")
             temporary.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(temporary, self.path)
+            os.replace(temporary, path)
         except OSError as error:
-            log.warning("cannot write summary cache %s: %s", self.path, error)
+            log.warning("cannot write summary cache %s: %s", path, error)

@@ -64,8 +64,8 @@ def _walk_folder(
     seen_folders.add(identity)
     chain = chain + [(folder, rules.patterns_for(folder))]
     try:
-        with os.scandir(folder) as entries:
-            entries = sorted(entries, key=lambda entry: entry.name)
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
     except OSError as error:
         log.debug("cannot list %s: %s", folder, error)
         return

@@ -14,7 +14,11 @@ ImportRow = tuple[str, str | None, str | None, int]
 
 
 def _text(node: Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None else ""
+    if node is None:
+        return ""
+    text = node.text
+    assert text is not None, "trees are parsed from bytes (parse_source), so every node has its text"
+    return text.decode("utf-8", "replace")
 
 
 def _unquote(text: str) -> str:
@@ -97,8 +101,8 @@ def rust_imports(node: Node) -> Iterator[ImportRow]:
                 module, name = path.rsplit("::", 1)
                 yield module, name, None, line
         elif kind == "use_as_clause":
-            for module, name, _alias, _line in walk(tree.child_by_field_name("path"), prefix):
-                yield module, name, _text(tree.child_by_field_name("alias")), line
+            for aliased_module, aliased_name, _alias, _line in walk(tree.child_by_field_name("path"), prefix):
+                yield aliased_module, aliased_name, _text(tree.child_by_field_name("alias")), line
         elif kind == "scoped_use_list":
             inner = _join(prefix, _text(tree.child_by_field_name("path")))
             yield from walk(tree.child_by_field_name("list"), inner)
@@ -106,8 +110,8 @@ def rust_imports(node: Node) -> Iterator[ImportRow]:
             for item in tree.named_children:
                 yield from walk(item, prefix)
         elif kind == "use_wildcard":
-            path = next((c for c in tree.named_children), None)
-            yield _join(prefix, _text(path)), "*", None, line
+            wildcard_path = next((c for c in tree.named_children), None)
+            yield _join(prefix, _text(wildcard_path)), "*", None, line
 
     yield from walk(node.child_by_field_name("argument"), "")
 

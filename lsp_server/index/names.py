@@ -58,9 +58,6 @@ class NameIndex:
                 self._removed.add(lower)
                 self._added.discard(lower)
 
-    def ids_named(self, name: str) -> list[int]:
-        return list(self._ids_by_name.get(name, ()))
-
     def search(self, query: str, limit: int) -> list[int]:
         """Symbol ids, best match first: exact, prefix, substring, then fuzzy subsequence."""
         if limit <= 0:
@@ -120,7 +117,8 @@ class NameIndex:
         return sorted(self._slice_with_prefix(prefix)[: 10 * MAX_RANKED_NAMES], key=len)
 
     def _containing(self, part: str) -> list[str]:
-        blob, names, position = self._blob, [], 0
+        blob, position = self._blob, 0
+        names: list[tuple[str, int]] = []  # (name, offset of the match in it)
         while len(names) < MAX_RANKED_NAMES:
             hit = blob.find(part, position)
             if hit < 0:

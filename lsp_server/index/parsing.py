@@ -62,6 +62,7 @@ def index_file(path: str, language: str, max_file_bytes: int, known_hash: str = 
     data, stat, reason = read_source(path, max_file_bytes)
     if data is None:
         return ParsedFile(path, language, "skipped", reason=reason)
+    assert stat is not None, "read_source returns the stat with every data it returns"
     digest = content_hash(data)
     if digest == known_hash:
         return ParsedFile(path, language, "unchanged", stat.st_size, stat.st_mtime_ns, digest)

@@ -33,10 +33,10 @@ def parse_in_workers(
 ) -> Iterator[list[ParsedFile]]:
     """Yield the results of every batch, in completion order. A batch whose worker fails is
     parsed in this process instead, so a crashed worker costs time, not results."""
-    pending = queue.SimpleQueue()
+    pending: queue.SimpleQueue[list[tuple[str, str, str]]] = queue.SimpleQueue()
     for batch in batches:
         pending.put(batch)
-    results: queue.SimpleQueue = queue.SimpleQueue()
+    results: queue.SimpleQueue[list[ParsedFile]] = queue.SimpleQueue()
     stopping = threading.Event()
     # Batches sent but not yet taken by the build thread: bounded, so that workers faster than
     # the database writes do not pile up results in memory.
@@ -53,7 +53,9 @@ def parse_in_workers(
         for _ in range(max(1, min(workers, len(batches))))
     ]
 
-    def feed(process: subprocess.Popen) -> None:
+    def feed(process: subprocess.Popen[bytes]) -> None:
+        to_worker, from_worker = process.stdin, process.stdout
+        assert to_worker is not None and from_worker is not None, "workers are started with stdin and stdout piped"
         worker_alive = True
         while True:
             slots.acquire()
@@ -65,9 +67,9 @@ def parse_in_workers(
                 break
             if worker_alive:
                 try:
-                    pickle.dump((batch, max_file_bytes), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                    process.stdin.flush()
-                    results.put(pickle.load(process.stdout))
+                    pickle.dump((batch, max_file_bytes), to_worker, protocol=pickle.HIGHEST_PROTOCOL)
+                    to_worker.flush()
+                    results.put(pickle.load(from_worker))
                     continue
                 except (OSError, EOFError, pickle.UnpicklingError) as error:
                     if stopping.is_set():
@@ -104,7 +106,8 @@ def parse_in_workers(
                 process.wait()
 
 
-def _close_stdin(process: subprocess.Popen) -> None:
+def _close_stdin(process: subprocess.Popen[bytes]) -> None:
+    assert process.stdin is not None, "workers are started with stdin piped"
     try:
         process.stdin.close()
     except OSError:

@@ -260,10 +260,12 @@ class Writer:
         connection = self.connection
         row = connection.execute("SELECT id FROM files WHERE path = ?", (str(path),)).fetchone()
         if row is None:
-            file_id = connection.execute(
+            inserted = connection.execute(
                 "INSERT INTO files (path, language, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)",
                 (str(path), language, size, mtime_ns, digest),
-            ).lastrowid
+            )
+            assert inserted.lastrowid is not None, "an INSERT into a rowid table sets lastrowid"
+            file_id = inserted.lastrowid
         else:
             file_id = row[0]
             self._delete_contents(file_id)
@@ -303,4 +305,5 @@ class Writer:
 
 def _symbol(fields: list | tuple) -> Symbol:
     *head, path, language = fields
-    return Symbol(*head, Path(path), language)
+    # _make rather than Symbol(*head, ...): mypy cannot count the fields in a starred list.
+    return Symbol._make([*head, Path(path), language])

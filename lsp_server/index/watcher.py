@@ -67,9 +67,9 @@ class FileWatcher(FileSystemEventHandler):
             return
         if event.is_directory and event.event_type == "modified":
             return  # a folder's mtime changes with every file in it; the file events say more
-        paths = [event.src_path, getattr(event, "dest_path", "")]
-        paths = [Path(p.decode() if isinstance(p, bytes) else p) for p in paths if p]
-        paths = [path for path in paths if not self.ignore(path)]
+        raw_paths = [event.src_path, getattr(event, "dest_path", "")]  # str or bytes, as watchdog got them
+        changed = [Path(p.decode() if isinstance(p, bytes) else p) for p in raw_paths if p]
+        paths = [path for path in changed if not self.ignore(path)]
         if not paths:
             return
         with self._condition:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tree_sitter import Tree
 
@@ -33,6 +34,9 @@ from .names import NameIndex
 from .parsing import ParsedFile, content_hash, index_files, parse_source, read_source, reparse_incrementally
 from .pool import parse_in_workers
 from .store import FileRecord, Store, default_db_path
+
+if TYPE_CHECKING:
+    from .watcher import FileWatcher  # only for the annotation: importing it at run time loads watchdog
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,7 @@ class WorkspaceIndex:
         self._symbols_by_file: dict[int, list[tuple[int, str]]] = {}
         self._names = NameIndex()
         self._open_documents: dict[Path, _OpenDocument] = {}
-        self._watcher = None
+        self._watcher: FileWatcher | None = None
         self._store = Store(self.db_path)
         self._load_from_store()
 
@@ -217,17 +221,18 @@ class WorkspaceIndex:
             known = [self._files.get(path) for path in paths]
             if not from_buffer:  # a document opened while its file was parsed: the buffer wins
                 keep = [path not in self._open_documents for path in paths]
-                results, paths, known = (
-                    [x for x, k in zip(items, keep, strict=True) if k] for items in (results, paths, known)
-                )
+                results = [result for result, k in zip(results, keep, strict=True) if k]
+                paths = [path for path, k in zip(paths, keep, strict=True) if k]
+                known = [record for record, k in zip(known, keep, strict=True) if k]
         with self._store.transaction() as writer:
             for result, path, record in zip(results, paths, known, strict=True):
                 if result.status == "parsed":
-                    file_id, names = writer.write_file(
+                    assert result.extraction is not None, "a parsed file always carries its extraction"
+                    file_id, symbol_names = writer.write_file(
                         path, result.language, result.size, result.mtime_ns, result.hash, result.extraction
                     )
                     record = FileRecord(file_id, result.language, result.size, result.mtime_ns, result.hash)
-                    written.append((path, record, [(symbol_id, sys.intern(name)) for symbol_id, name in names]))
+                    written.append((path, record, [(symbol_id, sys.intern(name)) for symbol_id, name in symbol_names]))
                     stats.parsed += 1
                     stats.bytes_parsed += result.size
                 elif result.status == "unchanged" and record is not None:
@@ -309,6 +314,7 @@ class WorkspaceIndex:
             return False
         source = text.encode("utf-8", errors="surrogatepass")
         spec = language_for_source(path, source)
+        assert spec is not None, "_is_indexable found a language for this path"
         with self._lock:
             document = self._open_documents.get(path)
         if document is not None and document.source == source:

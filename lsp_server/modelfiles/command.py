@@ -73,7 +73,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+        # widths has no entry for the last column (printed unpadded), so zip stops before it.
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
     print(f'\nmodels directory: {models_dir()}\nuse one: set infill.model.path to its name, e.g. "qwen2.5-coder-1.5b"')
     return 0
 
@@ -109,7 +110,10 @@ def _verify_one(entry: ModelEntry) -> str | None:
         print(f"{entry.name}: sha256 {actual} (nothing to compare with: no registry hash, none recorded)")
         return None
     if actual != expected:
-        return f"{entry.name}: checksum mismatch: expected {expected}, got {actual}; run: infill models rm {entry.name} && infill models pull {entry.name}"
+        return (
+            f"{entry.name}: checksum mismatch: expected {expected}, got {actual}; "
+            f"run: infill models rm {entry.name} && infill models pull {entry.name}"
+        )
     origin = "registry" if entry.sha256 else "hash recorded at download"
     print(f"{entry.name}: ok (sha256 matches the {origin})")
     return None

@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 CHUNK = 1 << 20
 # Kept free besides the file itself: a full disk breaks more than this download.
@@ -27,6 +28,14 @@ DISK_RESERVE = 64 << 20
 
 class DownloadError(Exception):
     """A download failed; the message is one line meant for the user."""
+
+
+class ProgressBar(Protocol):
+    """What download reports progress to; a tqdm bar is one."""
+
+    def update(self, n: int) -> object: ...
+
+    def close(self) -> object: ...
 
 
 @dataclass
@@ -97,7 +106,7 @@ def download(
     url: str,
     dest: Path,
     expected_sha256: str | None = None,
-    progress_factory: Callable[[int | None, int], object] | None = None,
+    progress_factory: Callable[[int | None, int], ProgressBar] | None = None,
     timeout: float = 30.0,
 ) -> DownloadResult:
     """Fetch url into dest. progress_factory(total, initial) returns an object with
@@ -148,11 +157,11 @@ def download(
                     out.write(block)
                     digest.update(block)
                     written += len(block)
-                    if bar:
+                    if bar is not None:
                         bar.update(len(block))
             response.close()
     finally:
-        if bar:
+        if bar is not None:
             bar.close()
 
     if total is not None and written != total:

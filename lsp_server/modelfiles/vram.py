@@ -155,7 +155,3 @@ def plan_offload(shape: ModelShape, n_ctx: int, budget_bytes: int, n_batch: int 
         used += nbytes + kv_layer
         on_gpu += 1
     return OffloadPlan(on_gpu + 1, on_gpu, shape.n_layers, used, budget_bytes)
-
-
-def cpu_only_plan(reason: str, n_layers: int = 0) -> OffloadPlan:
-    return OffloadPlan(0, 0, n_layers, 0, 0, reason)

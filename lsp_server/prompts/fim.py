@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import EngineError
-from .vocabulary import Vocabulary
+from .vocabulary import FimOrder, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class FimTemplate:
     prefix: str
     suffix: str
     middle: str | None  # None: the model starts the middle right after the last part
-    order: str  # "psm": prefix, suffix, middle; "spm": suffix, then prefix (then middle, if any)
+    order: FimOrder
     stop: tuple[str, ...] = ()
     repo_name: str | None = None
     file_sep: str | None = None
@@ -75,7 +75,7 @@ class FimTokens:
     prefix: int
     suffix: int
     middle: int  # -1 when the template has no middle token
-    order: str
+    order: FimOrder
     bos: int = -1  # prepended when the model wants a BOS token
     repo_name: int = -1
     file_sep: int = -1
@@ -109,12 +109,13 @@ def resolve_fim_tokens(engine: Vocabulary, family: str = "auto") -> FimTokens:
     if family != "auto" and template is None:
         raise EngineError(f"unknown FIM family {family!r}")
 
+    ids: tuple[int, int, int] | None = None
     if family == "auto" and min(special.fim_prefix, special.fim_suffix, special.fim_middle) >= 0:
         ids = (special.fim_prefix, special.fim_suffix, special.fim_middle)
         order = special.fim_order
     elif template is not None and (ids := _template_ids(engine, template)):
         order = template.order
-    else:
+    if ids is None:
         wanted = f"the {family} FIM tokens" if family != "auto" else "FIM tokens"
         raise EngineError(
             f"model {engine.name} has no {wanted}; it cannot fill in the middle "

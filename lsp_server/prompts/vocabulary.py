@@ -7,12 +7,14 @@ against any tokenizer, a loaded model or a stand-in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 # GGUF metadata key naming a model's FIM order, "psm" or "spm" (Bavarian et al. 2022). No
 # standard key exists; Infill's embedded model sets it (models/train/export_gguf.py), and a
 # model without it is taken to be PSM, like every published code model with FIM token ids.
 FIM_ORDER_KEY = "infill.fim_order"
+# "psm": prefix, suffix, middle; "spm": suffix, then prefix (then middle, if any).
+FimOrder = Literal["psm", "spm"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class SpecialTokens:
     fim_repo: int = -1
     fim_file_sep: int = -1
     add_bos: bool = False
-    fim_order: str = "psm"  # the order the FIM token ids above were trained in
+    fim_order: FimOrder = "psm"  # the order the FIM token ids above were trained in
 
     def stop_ids(self) -> frozenset[int]:
         """Token ids that end a generation."""

@@ -90,17 +90,18 @@ def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
             found = None
         sections_seen[section] = found
     for spec in setting_fields():
-        section = sections_seen[spec.section]
-        if section is None:
+        seen = sections_seen[spec.section]
+        if seen is None:
             continue
-        found = _lookup(section[1], spec.name)
+        section_key, section_values = seen
+        found = _lookup(section_values, spec.name)
         if found is None:
             continue
         key, value = found
         try:
             values[spec.section][spec.name] = _check(spec, value)
         except (TypeError, ValueError) as exc:
-            errors.append(f"infill.{section[0]}.{key}: {exc}; using {_shown(spec.default)}")
+            errors.append(f"infill.{section_key}.{key}: {exc}; using {_shown(spec.default)}")
     parsed = {name: cls(**values[name]) for name, cls in section_types().items()}
     return Settings(**parsed), errors
 

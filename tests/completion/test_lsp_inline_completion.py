@@ -259,8 +259,9 @@ async def test_invalid_settings_fall_back_to_defaults(test_model, tmp_path):
         assert (await s.wait_for_engine())["state"] == "ready"
         await asyncio.sleep(0.1)
         warning = " ".join(m.message for m in s.client.messages)
-        assert "nCtx" in warning or "n_ctx" in warning
-        assert "max_tokens" in warning and "engine" in warning
+        # Under the names the user wrote.
+        assert "infill.model.nCtx" in warning and "infill.completion.maxTokens" in warning
+        assert "infill.engine must be an object" in warning
         uri = (tmp_path / "a.py").as_uri()
         s.open(uri, "def f(x):\n    return ")
         assert (await s.complete(uri, 1, 11)).items

@@ -18,7 +18,7 @@ import pytest
 from file_server import serve_files
 from lsp_server.cli import main
 from lsp_server.settings import parse_settings
-from lsp_server.engine import download as download_module
+from lsp_server.modelfiles import download as download_module
 from lsp_server.engine.host import EngineHost
 from lsp_server.engine.worker import ModelWorker
 
@@ -43,8 +43,16 @@ def registry(tmp_path, monkeypatch, server):
     monkeypatch.setenv("INFILL_REGISTRY", str(path))
 
     def write(**overrides) -> None:
-        entry = {"url": f"{url}/tiny.gguf", "filename": "tiny.gguf", "sha256": SHA, "fim_family": "starcoder",
-                 "context_length": 4096, "size_mb": 1, "vram_mb": 100, "source": "test"}
+        entry = {
+            "url": f"{url}/tiny.gguf",
+            "filename": "tiny.gguf",
+            "sha256": SHA,
+            "fim_family": "starcoder",
+            "context_length": 4096,
+            "size_mb": 1,
+            "vram_mb": 100,
+            "source": "test",
+        }
         entry.update(overrides)
         path.write_text(json.dumps({"models": {"tiny": entry}}))
 
@@ -67,7 +75,16 @@ def test_pull_list_verify_rm(registry, capsys):
     assert "sha256 matches the registry" in out
     assert not list(models.rglob("*.part*"))  # renamed into place, no leftovers
     assert run(capsys, "list")[1].splitlines()[1].split() == [
-        "tiny", "0.0", "GB", "starcoder", "4096", "~0.1", "GB", "pulled", "test"]
+        "tiny",
+        "0.0",
+        "GB",
+        "starcoder",
+        "4096",
+        "~0.1",
+        "GB",
+        "pulled",
+        "test",
+    ]
     code, out, _ = run(capsys, "verify")
     assert code == 0 and "tiny: ok (sha256 matches the registry)" in out
     assert run(capsys, "pull", "tiny")[1].startswith("tiny is already pulled")
@@ -171,8 +188,13 @@ def test_unknown_name_lists_the_known_ones(registry, capsys):
 def test_the_real_command_exits_non_zero_with_one_line(registry, server):
     write, _ = registry
     write(url=server[1] + "/missing.gguf")
-    result = subprocess.run([sys.executable, "-m", "lsp_server", "models", "pull", "tiny"],
-                            capture_output=True, text=True, env=os.environ, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "lsp_server", "models", "pull", "tiny"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "HTTP 404" in result.stderr
 
@@ -202,12 +224,54 @@ def test_the_shipped_registry_is_complete(monkeypatch):
     from lsp_server.modelfiles.registry import load_registry
 
     entries = load_registry()
-    assert {"qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "qwen2.5-coder-3b", "qwen2.5-coder-7b", "starcoder2-3b",
-            "starcoder2-7b", "deepseek-coder-1.3b", "deepseek-coder-6.7b", "codellama-7b",
-            "codestral-22b"} <= set(entries)
+    assert {
+        "qwen2.5-coder-0.5b",
+        "qwen2.5-coder-1.5b",
+        "qwen2.5-coder-3b",
+        "qwen2.5-coder-7b",
+        "starcoder2-3b",
+        "starcoder2-7b",
+        "deepseek-coder-1.3b",
+        "deepseek-coder-6.7b",
+        "codellama-7b",
+        "codestral-22b",
+    } <= set(entries)
     for entry in entries.values():
         assert entry.url.startswith("https://huggingface.co/") and entry.url.endswith("/" + entry.filename)
         assert "/resolve/" in entry.url and "instruct" not in entry.url.lower()  # base models fill in the middle
         assert entry.fim_family in FIM_FAMILIES and entry.fim_family != "auto"
         assert entry.context_length >= 16384 and entry.size_mb and entry.vram_mb > entry.size_mb
         assert entry.sha256 is None or len(entry.sha256) == 64
+
+
+def test_a_download_without_a_length_shows_progress_and_completes(tmp_path):
+    """A server that sends no Content-Length (a close-delimited body): the progress bar has no
+    total, and must not break the download (tqdm's bool() raises on such a bar)."""
+    import http.server
+    import threading
+
+    from lsp_server.modelfiles.command import _progress_bar
+
+    body = b"GGUF" + bytes(range(256)) * 64
+
+    class NoLength(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoLength)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dest = tmp_path / "m.gguf"
+        download_module.download(
+            f"http://127.0.0.1:{server.server_port}/m.gguf", dest, progress_factory=_progress_bar("m")
+        )
+        assert dest.read_bytes() == body
+    finally:
+        server.shutdown()
