@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import default_converter
 from pygls.uris import to_fs_path
@@ -28,6 +28,7 @@ from .documents import DocumentError, file_path, is_inside, read_source_file
 from .engine.host import EngineHost, EngineState, EngineStateName
 from .engine.worker import ModelWorker
 from .feature import DocumentEvent, Feature, FeatureSet
+from .protocol import InfillProtocol
 from .settings import Settings, parse_settings
 from .text import Cursor, count_lines, cursor_from_lsp
 
@@ -59,6 +60,7 @@ class InfillServer(LanguageServer):
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             converter_factory=lambda: self.converter,
+            protocol_cls=InfillProtocol,
         )
         self.settings = Settings()
         self.init_options: Any = None
@@ -73,6 +75,16 @@ class InfillServer(LanguageServer):
         """Called by app.py for each feature, before the server starts."""
         self.features.add(feature)
         feature.register()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request: a message the reader could not parse is answered (see
+        protocol.py); others are logged, without pygls' default pop-up in the editor."""
+        protocol = self.protocol
+        if isinstance(protocol, InfillProtocol) and protocol.reader_error(error):
+            return
+        if source is FeatureRequestError:
+            return  # answered with an error response, and logged with its traceback by pygls
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error)
 
     # -- settings -----------------------------------------------------------------
     def apply_settings(self, raw: object) -> list[str]:

@@ -1,0 +1,90 @@
+"""One response per request, whatever the client sends.
+
+JSON-RPC 2.0 wants an answer to every request. pygls answers unknown methods and handler
+errors (-32603 with the traceback logged), but drops a message whose params cannot be
+structured ("Unable to deserialize message") and one that is not JSON: a client would wait
+on that id forever. Here, at the protocol layer:
+
+- a request whose params do not fit the method's types gets -32602, naming the field;
+- a notification with bad params is logged and dropped (notifications get no response);
+- a body that is not JSON gets -32700, and one that is not a JSON-RPC message -32600, both
+  with a null id; reading goes on with the next message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import cattrs
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import LanguageServerProtocol
+
+log = logging.getLogger(__name__)
+
+INVALID_PARAMS = -32602
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+
+
+@dataclass(frozen=True)
+class MalformedMessage:
+    """A message that names a method but whose params could not be structured."""
+
+    id: int | str | None  # None for a notification
+    method: str
+    problem: str
+    is_request: bool
+
+
+def describe_structure_error(error: BaseException | None) -> str:
+    """cattrs' errors as short lines that name the fields: "expected int @ $.params.position.line"."""
+    if isinstance(error, cattrs.BaseValidationError):
+        lines = cattrs.transform_error(error, path="$")
+        return "; ".join(lines[:5]) + (f"; and {len(lines) - 5} more" if len(lines) > 5 else "")
+    return str(error) if error is not None else "invalid params"
+
+
+def _message_id(data: dict) -> int | str | None:
+    value = data.get("id")
+    return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+
+
+class InfillProtocol(LanguageServerProtocol):
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" not in data or not isinstance(data.get("method"), str):
+            return super().structure_message(data)
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            return MalformedMessage(
+                _message_id(data), data["method"], describe_structure_error(exc.__cause__), "id" in data
+            )
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, MalformedMessage):
+            if message.is_request:
+                text = f"Invalid params for {message.method}: {message.problem}"
+                self.send_error(message.id, INVALID_PARAMS, text)
+            else:
+                log.warning("dropped %s notification with invalid params: %s", message.method, message.problem)
+            return
+        if not hasattr(message, "jsonrpc"):  # valid JSON, but not a JSON-RPC message object
+            self.send_error(None, INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message")
+            return
+        super().handle_message(message)
+
+    def send_error(self, msg_id: int | str | None, code: int, message: str) -> None:
+        log.warning("answering %s with error %d: %s", msg_id, code, message)
+        # Written as plain JSON: pygls' response types cannot carry the null id that JSON-RPC
+        # wants when the request's own id is unknown.
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+
+    def reader_error(self, error: Exception) -> bool:
+        """A message the reader could not turn into JSON: answer it; True when handled."""
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+            self.send_error(None, PARSE_ERROR, f"Parse error: {error}")
+            return True
+        return False
