@@ -175,6 +175,13 @@ class IndexSettings:
     max_file_bytes: int = setting(
         1_000_000, "Larger files are not indexed (minified bundles, data dumps).", minimum=1_000, maximum=100_000_000
     )
+    max_files: int = setting(
+        100_000,
+        "Most files indexed in one workspace: past it, indexing stops and the status says so "
+        "(at this many the server stays under about 1 GB of memory).",
+        minimum=100,
+        maximum=10_000_000,
+    )
 
 
 @dataclass(frozen=True)
