@@ -46,7 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-_CURSOR = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+)$")
+_CURSOR = re.compile(r"^(?P<file>.+):(?P<line>-?\d+):(?P<col>-?\d+)$")
 
 
 def cmd_complete(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     from .engine.base import EngineError
     from .engine.host import EngineHost
     from .engine.worker import ModelWorker
-    from .text import codepoint_to_utf16_column, cursor_from_lsp, line_text_at
+    from .text import cursor_from_cli
 
     match = _CURSOR.match(args.cursor)
     if not match:
@@ -68,15 +68,10 @@ def cmd_complete(args: argparse.Namespace) -> int:
     except DocumentError as exc:
         print(f"infill complete: {exc}", file=sys.stderr)
         return 1
-    line, column = int(match["line"]) - 1, int(match["col"]) - 1
-    line_text = line_text_at(text, line)
-    cursor = (
-        cursor_from_lsp(text, line, codepoint_to_utf16_column(line_text or "", column))
-        if line_text is not None
-        else None
-    )
-    if cursor is None:
-        print(f"infill complete: {path} has no line {line + 1}", file=sys.stderr)
+    try:
+        cursor = cursor_from_cli(text, int(match["line"]), int(match["col"]))
+    except ValueError as exc:
+        print(f"infill complete: {path}: {exc}", file=sys.stderr)
         return 1
 
     raw: dict[str, dict[str, object]] = {"model": {"path": args.model}, "completion": {}}
@@ -151,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
     serve.set_defaults(func=cmd_serve)
 
-    complete = commands.add_parser("complete", help="print the completion at FILE:LINE:COL")
+    complete = commands.add_parser(
+        "complete",
+        help="print the completion at FILE:LINE:COL",
+        description="LINE and COL are 1-based (COL counts characters; the end of the line, one past its last "
+        "character, is valid). 0, negative, or past the end is an error.",
+    )
     complete.add_argument("cursor", metavar="FILE:LINE:COL")
     complete.add_argument("--model", help="GGUF model file (default: the embedded model)")
     complete.add_argument("--max-tokens", type=int, help="tokens to generate (default: completion.maxTokens)")

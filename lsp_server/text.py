@@ -113,6 +113,25 @@ def count_lines(text: str) -> int:
     return len(split_lines(text))
 
 
+def cursor_from_cli(text: str, line: int, column: int) -> Cursor:
+    """The cursor at a 1-based line and column (in characters), as the command line takes them.
+
+    Line and column are checked the same way: 0 or less, a line past the last one, or a
+    column past the end of its line (its end itself, column length + 1, is valid) is a
+    ValueError whose message says what is valid.
+    """
+    if line < 1 or column < 1:
+        raise ValueError(f"line and column are 1-based: got line {line}, column {column}")
+    line_text = line_text_at(text, line - 1)
+    if line_text is None:
+        raise ValueError(f"there is no line {line}: the file has {count_lines(text)} lines")
+    if column > len(line_text) + 1:
+        raise ValueError(f"there is no column {column} on line {line}: it has {len(line_text)} characters")
+    cursor = cursor_from_lsp(text, line - 1, codepoint_to_utf16_column(line_text, column - 1))
+    assert cursor is not None  # the line exists and the column is inside it
+    return cursor
+
+
 def tree_sitter_point(text: str, cursor: Cursor) -> tuple[int, int]:
     """(row, byte column) of a cursor, as tree-sitter expects."""
     line_text = line_text_at(text, cursor.line) or ""

@@ -59,6 +59,12 @@ def test_bad_input_gets_a_clear_message_and_an_exit_code(tmp_path, test_model):
     missing = infill("complete", f"{tmp_path / 'nope.py'}:1:1", "--model", str(test_model))
     assert missing.returncode == 1 and "nope.py" in missing.stderr
     past_end = infill("complete", f"{main}:99:1", "--model", str(test_model))
-    assert past_end.returncode == 1 and "has no line 99" in past_end.stderr
+    assert past_end.returncode == 1 and "there is no line 99: the file has 4 lines" in past_end.stderr
+    # Line and column are 1-based, and checked alike: 0, negative, or past the end is an error.
+    for cursor in ("1:0", "0:1", "-2:3", "3:-1"):
+        bad = infill("complete", f"{main}:{cursor}", "--model", str(test_model))
+        assert bad.returncode == 1 and "1-based" in bad.stderr, cursor
+    past_column = infill("complete", f"{main}:3:25", "--model", str(test_model))
+    assert past_column.returncode == 1 and "no column 25 on line 3: it has 22 characters" in past_column.stderr
     no_model = infill("complete", f"{main}:3:1", "--model", str(tmp_path / "absent.gguf"))
     assert no_model.returncode == 1 and "absent.gguf" in no_model.stderr

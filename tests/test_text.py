@@ -49,3 +49,19 @@ def test_cursor_in_huge_document_is_fast():
     cursor = cursor_from_lsp(text, 1_999_999, 3)
     assert cursor.offset == 1_999_999 * 6 + 3
     assert time.perf_counter() - started < 1.0
+
+
+def test_cli_cursor_is_one_based_and_checked_alike_for_line_and_column():
+    import pytest
+
+    from lsp_server.text import cursor_from_cli
+
+    text = "a😀b\nxy\n"
+    assert cursor_from_cli(text, 1, 1).offset == 0
+    assert cursor_from_cli(text, 1, 3).offset == 2  # columns count characters: after the emoji
+    assert cursor_from_cli(text, 1, 4).offset == 3  # the end of the line itself is valid
+    assert cursor_from_cli(text, 3, 1).offset == len(text)  # the empty last line after the final newline
+    for line, column, words in ((0, 1, "1-based"), (1, 0, "1-based"), (-1, -1, "1-based"),
+                                (4, 1, "no line 4"), (1, 5, "no column 5 on line 1")):
+        with pytest.raises(ValueError, match=words):
+            cursor_from_cli(text, line, column)
