@@ -1,8 +1,9 @@
 """Finding the files to index under the workspace roots.
 
 The walk prunes ignored and vendored folders before entering them, follows symbolic links
-but never enters the same folder twice (so link loops end), indexes each real file once, and
-treats folders it cannot list as empty.
+that stay inside the workspace root (a link that leads outside it is skipped: nothing outside
+the workspace is read) but never enters the same folder twice (so link loops end), indexes
+each real file once, and treats folders it cannot list as empty.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from .ignore import IgnorePattern, IgnoreRules, is_skipped_file_name, is_skipped
 from .languages import language_for_path
 
 log = logging.getLogger(__name__)
+
+
+def inside_root(path: Path, root: Path) -> bool:
+    """Whether path, with every symbolic link on the way followed, lies inside root."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # unreadable, or a link loop
+        return False
 
 
 class Candidate(NamedTuple):
@@ -73,6 +82,9 @@ def _walk_folder(
     for entry in entries:
         path = folder / entry.name
         try:
+            if entry.is_symlink() and not inside_root(path, rules.root):
+                log.debug("not following %s: it leads outside %s", path, rules.root)
+                continue
             is_folder = entry.is_dir()  # follows symlinks
             is_file = not is_folder and entry.is_file()
         except OSError:
