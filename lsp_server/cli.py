@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import json
 import logging
 import os
 import re
 import runpy
+import signal
 import sys
 from pathlib import Path
 
-from .settings import parse_settings
+from .settings import IndexSettings, parse_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,12 +33,15 @@ def setup_logging(level: str) -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("pygls").setLevel(logging.WARNING)
+    if logging.getLogger().level > logging.DEBUG:  # at DEBUG, pygls shows every message too
+        logging.getLogger("pygls").setLevel(logging.WARNING)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_server
 
+    # `kill -USR1 PID` writes every thread's stack to the log: what a stuck server is doing.
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
@@ -122,7 +127,7 @@ def _context_index(path: Path, root: str | None, off: bool):
 def cmd_index(args: argparse.Namespace) -> int:
     from .index.command import run_index_command
 
-    return run_index_command(args.path, args.db)
+    return run_index_command(args.path, args.db, args.max_files)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -164,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="index a folder and print counts")
     index.add_argument("path")
     index.add_argument("--db", help="database file (default: the user cache directory)")
+    index.add_argument(
+        "--max-files",
+        type=int,
+        default=IndexSettings().max_files,
+        help="most files indexed, the first ones in walk order (default: %(default)s, as index.maxFiles)",
+    )
     index.set_defaults(func=cmd_index)
 
     bench = commands.add_parser("bench", help="run a benchmark from bench/")

@@ -1,4 +1,4 @@
-"""One response per request, whatever the client sends.
+"""The protocol layer: one response per request, and documents kept as LSP defines them.
 
 JSON-RPC 2.0 wants an answer to every request. pygls answers unknown methods and handler
 errors (-32603 with the traceback logged), but drops a message whose params cannot be
@@ -9,18 +9,26 @@ on that id forever. Here, at the protocol layer:
 - a notification with bad params is logged and dropped (notifications get no response);
 - a body that is not JSON gets -32700, and one that is not a JSON-RPC message -32600, both
   with a null id; reading goes on with the next message.
+
+Documents: LSP ends lines at "\n", "\r\n" and "\r" only. pygls splits them with
+str.splitlines, which also breaks at form feeds, vertical tabs and U+2028 (form feeds are
+common in Python sources), so an edit after such a character landed on the wrong line and the
+server's copy drifted from the editor's. LspWorkspace's documents split lines as LSP does.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import cattrs
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
+from pygls.workspace import TextDocument, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +96,30 @@ class InfillProtocol(LanguageServerProtocol):
             self.send_error(None, PARSE_ERROR, f"Parse error: {error}")
             return True
         return False
+
+
+# A line and its terminator; LSP's terminators only.
+_LSP_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+class LspTextDocument(TextDocument):
+    @property
+    def lines(self) -> Sequence[str]:
+        """Lines with their terminators, as str.splitlines(True) gives them, but split at
+        LSP's line terminators only."""
+        return tuple(_LSP_LINE.findall(self.source))
+
+
+class LspWorkspace(Workspace):
+    def _create_text_document(
+        self, doc_uri: str, source: str | None = None, version: int | None = None, language_id: str | None = None
+    ) -> TextDocument:
+        document = super()._create_text_document(doc_uri, source, version, language_id)
+        document.__class__ = LspTextDocument  # same state; only how lines are split differs
+        return document
+
+
+def use_lsp_lines(workspace: Workspace) -> None:
+    """Make the workspace pygls created at initialize create LspTextDocuments (it holds no
+    document yet: the client sends didOpen only after initialize)."""
+    workspace.__class__ = LspWorkspace

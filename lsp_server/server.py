@@ -28,13 +28,15 @@ from .documents import DocumentError, file_path, is_inside, read_source_file
 from .engine.host import EngineHost, EngineState, EngineStateName
 from .engine.worker import ModelWorker
 from .feature import DocumentEvent, Feature, FeatureSet
-from .protocol import InfillProtocol
+from .protocol import InfillProtocol, use_lsp_lines
 from .settings import Settings, parse_settings
 from .text import Cursor, count_lines, cursor_from_lsp
 
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "infill/status"
+# A debug request: the server's copy of an open document (tests check incremental sync with it).
+DOCUMENT_REQUEST = "infill/document"
 # A remote engine that could not be reached is tried again at most this often.
 RETRY_ENGINE_SECONDS = 10.0
 
@@ -212,6 +214,7 @@ class InfillServer(LanguageServer):
     def _register_lifecycle(self) -> None:
         @self.feature(types.INITIALIZE)
         def on_initialize(ls: InfillServer, params: types.InitializeParams) -> None:
+            use_lsp_lines(ls.workspace)
             # Applied (and reported when invalid) once the client is initialized.
             ls.init_options = params.initialization_options
 
@@ -251,6 +254,14 @@ class InfillServer(LanguageServer):
             # pygls has already dropped the buffer: the event carries no text.
             uri = params.text_document.uri
             ls.features.document_closed(DocumentEvent(uri, file_path(uri), "", ""))
+
+        @self.feature(DOCUMENT_REQUEST)
+        def document_copy(ls: InfillServer, params: Any) -> dict[str, Any]:
+            uri = getattr(params, "uri", None)
+            if not isinstance(uri, str) or uri not in ls.workspace.text_documents:
+                raise JsonRpcInvalidParams(f"{DOCUMENT_REQUEST}: no open document {uri!r}")
+            doc = ls.workspace.get_text_document(uri)
+            return {"uri": uri, "version": doc.version, "text": doc.source}
 
         @self.feature(types.SHUTDOWN)
         def on_shutdown(ls: InfillServer, params: None) -> None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .base import EngineError, GenerationRequest, GenerationResult, StopReason
+from .llama_cpp_loading import create_llama
 from .llama_cpp_vocab import LlamaVocab
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,8 @@ class LlamaCppEngine:
     @staticmethod
     def _load(llama_cpp, path: Path, n_ctx: int, n_gpu_layers: int, n_threads: int | None):
         try:
-            return llama_cpp.Llama(
+            return create_llama(
+                llama_cpp,
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_batch=min(512, n_ctx),
@@ -138,7 +140,6 @@ class LlamaCppEngine:
                 # llama.cpp's spinning thread barrier stall when the machine is busy.
                 n_threads_batch=n_threads or default_threads(),
                 flash_attn=n_gpu_layers != 0,
-                verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineError(f"llama.cpp could not load {path}: {exc}") from exc

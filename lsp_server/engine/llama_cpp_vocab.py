@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import FIM_ORDER_KEY, EngineError, SpecialTokens
+from .llama_cpp_loading import create_llama
 
 
 class LlamaVocab:
@@ -30,7 +31,7 @@ class LlamaVocab:
         import llama_cpp
 
         try:
-            llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, n_ctx=256, verbose=False)
+            llm = create_llama(llama_cpp, model_path=str(path), vocab_only=True, n_ctx=256)
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineError(f"llama.cpp could not read the vocabulary of {path}: {exc}") from exc
         return cls(llm)

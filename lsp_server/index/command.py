@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from .workspace import WorkspaceIndex
+from .workspace import DEFAULT_MAX_FILES, WorkspaceIndex
 
 
 class ProgressBar:
@@ -43,13 +43,16 @@ def peak_memory_mb() -> tuple[float, float]:
     return own, children
 
 
-def run_index_command(path: str, db_path: str | None = None) -> int:
+def run_index_command(path: str, db_path: str | None = None, max_files: int = DEFAULT_MAX_FILES) -> int:
     folder = Path(path)
     if not folder.is_dir():
         print(f"infill index: {path} is not a folder", file=sys.stderr)
         return 2
+    if max_files < 1:
+        print(f"infill index: --max-files must be at least 1, not {max_files}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
-    with WorkspaceIndex([folder], db_path=Path(db_path) if db_path else None) as index:
+    with WorkspaceIndex([folder], db_path=Path(db_path) if db_path else None, max_files=max_files) as index:
         stats = index.build(progress=ProgressBar())
         database = index.db_path
     seconds = time.perf_counter() - started
@@ -63,6 +66,8 @@ def run_index_command(path: str, db_path: str | None = None) -> int:
         f"parsed {stats.parsed} files ({stats.bytes_parsed / 1e6:.1f} MB), reused {stats.reused}, "
         f"removed {stats.removed}, skipped {stats.skipped}"
     )
+    if stats.capped:
+        print(f"stopped at --max-files {max_files}: {stats.over_limit} more files not indexed")
     print(f"time {seconds:.2f} s; peak memory {own_mb:.0f} MiB (largest worker {worker_mb:.0f} MiB)")
     print(f"database {database}")
     return 0

@@ -93,3 +93,9 @@ class IndexStats:
     bytes_parsed: int = 0
     seconds: float = 0.0
     stopped: bool = False  # should_stop() asked to end early; the index is partial
+    over_limit: int = 0  # files found past max_files (in walk order) and not indexed
+
+    @property
+    def capped(self) -> bool:
+        """The workspace has more files than max_files: only the first ones are indexed."""
+        return self.over_limit > 0

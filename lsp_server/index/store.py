@@ -4,6 +4,9 @@ The database is a cache: when it is missing, from another schema version or corr
 deleted and built again (with a log line), never a reason to fail. Writes happen in
 transactions (WAL journal), so a crash mid-write leaves the last committed state. A separate
 read connection lets queries run while a build writes.
+
+The database holds the workspace's code, so it is user-only: the folders created for it are
+0700 and the database with its -wal and -shm files 0600, whatever the umask.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,6 +30,9 @@ from .model import Chunk, FileEntry, Import, Symbol
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -94,6 +101,43 @@ def default_db_path(roots: list[Path]) -> Path:
     return platformdirs.user_cache_path("infill", appauthor=False) / "index" / f"{name}-{digest}.sqlite3"
 
 
+def create_private_folder(folder: Path) -> None:
+    """Create folder and its missing parents user-only; folders that exist are left as they are."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=PRIVATE_FOLDER_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by another process: not ours to change
+        os.chmod(path, PRIVATE_FOLDER_MODE)  # mkdir's mode is narrowed by the umask, never widened
+
+
+def _create_private_database(path: Path) -> None:
+    """Create the database file user-only before SQLite opens it: SQLite would create it 0644
+    less the umask, and it gives the -wal and -shm files the database file's mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        _restrict_database_files(path)
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
+
+
+def _restrict_database_files(path: Path) -> None:
+    """Make an existing database user-only, e.g. one written by a version that did not."""
+    for suffix in DATABASE_SUFFIXES:
+        with contextlib.suppress(OSError):  # missing, or someone else's file
+            mode = os.stat(f"{path}{suffix}").st_mode
+            if stat.S_ISREG(mode) and mode & 0o077:  # a folder in its place fails to open later
+                os.chmod(f"{path}{suffix}", PRIVATE_FILE_MODE)
+
+
 class Store:
     def __init__(self, path: Path):
         self.path = path
@@ -107,7 +151,8 @@ class Store:
             self._writer, self._reader = self._open()
 
     def _open(self) -> tuple[sqlite3.Connection, sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_folder(self.path.parent)
+        _create_private_database(self.path)
         writer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             writer.execute("PRAGMA journal_mode=WAL")
@@ -138,7 +183,7 @@ class Store:
         return writer, reader
 
     def _delete_files(self) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in DATABASE_SUFFIXES:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(f"{self.path}{suffix}")
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Tree
 
 from .extract import extract
-from .files import Candidate, walk_folder, walk_workspace
+from .files import Candidate, inside_root, walk_folder, walk_workspace
 from .ignore import IGNORE_FILE_NAMES, IgnoreRules, is_skipped_folder_name
 from .languages import language_for_path, language_for_source
 from .model import FileEntry, IndexStats, Symbol
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 POOL_MIN_BYTES = 4_000_000
 WORKER_BATCH_BYTES = 256_000  # source per task sent to a worker: large enough to amortise pickling
 WRITE_BATCH_FILES = 64  # files per database transaction when parsing in this process
+# The index.maxFiles default: at this many files the server stays under about 1 GB of memory.
+DEFAULT_MAX_FILES = 100_000
 
 
 @dataclass
@@ -66,11 +68,15 @@ class WorkspaceIndex:
         db_path: Path | None = None,
         max_file_bytes: int = 1_000_000,
         workers: int | None = None,
+        max_files: int = DEFAULT_MAX_FILES,
     ):
-        """`workers`: processes for parsing large batches; None -> one per CPU (at most 4), 0 -> none."""
+        """`workers`: processes for parsing large batches; None -> one per CPU (at most 4), 0 -> none.
+        `max_files`: the most files indexed from disk, the first ones in walk order (open editor
+        buffers are indexed beyond it: the file being edited always answers)."""
         self.roots = [_normalize(root) for root in roots]
         self.db_path = _normalize(db_path) if db_path is not None else default_db_path(self.roots)
         self.max_file_bytes = max_file_bytes
+        self.max_files = max_files
         self.workers = min(os.cpu_count() or 1, 4) if workers is None else workers
         self._rules = {root: IgnoreRules(root) for root in self.roots}
         self._lock = threading.Lock()  # guards _files, _symbols_by_file, _names, _open_documents
@@ -130,13 +136,23 @@ class WorkspaceIndex:
     def _build(self, progress: Callable[[int, int], None] | None, should_stop: Callable[[], bool]) -> IndexStats:
         self._rules = {root: IgnoreRules(root) for root in self.roots}  # ignore files may have changed
         walk = walk_workspace(self.roots, self._rules, self.max_file_bytes)
-        stats = IndexStats(skipped=len(walk.too_large))
-        found = {candidate.path for candidate in walk.candidates}
+        candidates = walk.candidates[: self.max_files]
+        stats = IndexStats(skipped=len(walk.too_large), over_limit=len(walk.candidates) - len(candidates))
+        del walk  # a workspace far past the limit: hold only the candidates that are indexed
+        if stats.over_limit:
+            log.warning(
+                "indexing the first %d files (index.maxFiles); %d more not indexed. Ignore files "
+                "(.gitignore, .infillignore) can leave out generated or vendored folders",
+                len(candidates),
+                stats.over_limit,
+            )
+        # Entries past the limit (a lower limit than last session's) go, like deleted files.
+        found = {candidate.path for candidate in candidates}
         with self._lock:
             stale = [path for path in self._files if path not in found and path not in self._open_documents]
         self._remove(stale)
         stats.removed = len(stale)
-        self._index_candidates(walk.candidates, stats, progress, should_stop)
+        self._index_candidates(candidates, stats, progress, should_stop)
         self._fill_totals(stats)
         return stats
 
@@ -370,8 +386,20 @@ class WorkspaceIndex:
             with self._lock:
                 gone = {path for path in gone - set(candidates) if path not in self._open_documents}
             changed = self._remove(gone)
-            changed += self._index_candidates(list(candidates.values()), IndexStats())
+            changed += self._index_candidates(self._within_limit(candidates), IndexStats())
         return sorted(set(changed))
+
+    def _within_limit(self, candidates: dict[Path, Candidate]) -> list[Candidate]:
+        """The candidates already indexed, and new ones while the index holds fewer than
+        max_files: files created on disk must not grow a capped index past its limit."""
+        with self._lock:
+            room = max(self.max_files - len(self._files), 0)
+            known = [candidate for path, candidate in candidates.items() if path in self._files]
+            new = [candidate for path, candidate in candidates.items() if path not in self._files]
+        if len(new) > room:
+            log.debug("index.maxFiles reached: %d new files not indexed", len(new) - room)
+        new.sort(key=lambda candidate: candidate.path)  # the same files whatever order events came in
+        return known + new[:room]
 
     def _indexed_under(self, folder: Path) -> list[Path]:
         prefix = str(folder).rstrip(os.sep) + os.sep
@@ -380,7 +408,7 @@ class WorkspaceIndex:
 
     def _candidate(self, path: Path, root: Path) -> Candidate | None:
         spec = language_for_path(path)
-        if spec is None or self._rules[root].is_ignored(path):
+        if spec is None or self._rules[root].is_ignored(path) or not inside_root(path, root):
             return None
         try:
             stat = path.stat()

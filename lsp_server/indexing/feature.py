@@ -19,7 +19,7 @@ from lsprotocol import types
 
 from ..documents import file_path
 from ..feature import DocumentEvent, Feature
-from ..index import Symbol, WorkspaceIndex
+from ..index import IndexStats, Symbol, WorkspaceIndex
 from ..server import InfillServer
 from .host import IndexHost
 
@@ -104,16 +104,24 @@ class IndexFeature(Feature):
                     progress.report, token, types.WorkDoneProgressReport(message=message, percentage=percentage)
                 )
 
+        capped = False
         try:
-            stats = await self.host.start(roots, report, max_file_bytes=ls.settings.index.max_file_bytes)
-            message = f"Indexed {stats.files} files, {stats.symbols} symbols" if stats else "Nothing to index"
+            index_settings = ls.settings.index
+            stats = await self.host.start(
+                roots, report, max_file_bytes=index_settings.max_file_bytes, max_files=index_settings.max_files
+            )
+            message = indexed_message(stats)
+            capped = stats is not None and stats.capped
         except Exception as exc:
             log.exception("indexing failed")
             message = f"Indexing failed: {exc}"
         if use_progress:
             progress.end(token, types.WorkDoneProgressEnd(message=message))
         engine = ls.engine_host.state
-        ls.send_status(engine.state, engine.message or message)
+        if capped and engine.message:  # a partial index must not go unnoticed behind the engine's state
+            ls.send_status(engine.state, f"{engine.message}; {message}")
+        else:
+            ls.send_status(engine.state, engine.message or message)
 
     def register(self) -> None:
         host = self.host
@@ -134,6 +142,15 @@ class IndexFeature(Feature):
             return [
                 symbol_information(symbol) for symbol in index.search_symbols(params.query, limit=SYMBOL_SEARCH_LIMIT)
             ]
+
+
+def indexed_message(stats: IndexStats | None) -> str:
+    """What indexing achieved, in the words of the status line and the progress end."""
+    if stats is None:
+        return "Nothing to index"
+    if stats.capped:
+        return f"Indexed {stats.files} files (the index.maxFiles limit); {stats.over_limit} more not indexed"
+    return f"Indexed {stats.files} files, {stats.symbols} symbols"
 
 
 def symbol_information(symbol: Symbol) -> types.SymbolInformation:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..index import IndexStats, WorkspaceIndex
+from ..index.workspace import DEFAULT_MAX_FILES
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class IndexHost:
         progress: Callable[[int, int], None] | None = None,
         db_path: Path | None = None,
         max_file_bytes: int = 1_000_000,
+        max_files: int = DEFAULT_MAX_FILES,
     ) -> IndexStats | None:
         """Open (or create) the index of roots and bring it up to date."""
         if not roots:
@@ -46,7 +48,7 @@ class IndexHost:
         self.building = True
 
         def build() -> IndexStats:
-            self.index = WorkspaceIndex(roots, db_path=db_path, max_file_bytes=max_file_bytes)
+            self.index = WorkspaceIndex(roots, db_path=db_path, max_file_bytes=max_file_bytes, max_files=max_files)
             return self.index.build(progress=progress, should_stop=lambda: self._stop)
 
         try:

@@ -4,15 +4,19 @@ Bytes go to DEST.part; an interrupted download resumes from the .part's size wit
 HTTP Range request (If-Range with the ETag seen before, so a file changed upstream
 restarts from zero instead of being spliced). The SHA-256 is computed while writing;
 only a file whose hash matches (when one is expected) is renamed to DEST, so DEST
-either does not exist or is complete. Standard library HTTP only (urllib).
+either does not exist or is complete. DEST's folder is created only once the server
+answers with the file, so a download refused outright (a 404, no network, too little
+disk space) leaves no empty folder behind. Standard library HTTP only (urllib).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -60,6 +64,20 @@ def _meta_path(part: Path) -> Path:
     return part.with_name(part.name + ".json")
 
 
+def _write_meta(part: Path, etag: str, url: str) -> None:
+    """Replace the .part's metadata whole, so that a crash never leaves half a JSON file."""
+    meta = _meta_path(part)
+    fd, temporary = tempfile.mkstemp(dir=meta.parent, prefix=meta.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps({"etag": etag, "url": url}))
+        os.replace(temporary, meta)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 def _read_etag(part: Path) -> str | None:
     try:
         return json.loads(_meta_path(part).read_text()).get("etag")
@@ -96,8 +114,15 @@ def _open(url: str, offset: int, etag: str | None, timeout: float):
         raise DownloadError(f"download timed out connecting to {url}") from None
 
 
+def _nearest_existing(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
 def check_disk_space(folder: Path, needed: int) -> None:
-    free = shutil.disk_usage(folder).free
+    """folder may not exist yet: it will be made on its nearest existing parent's disk."""
+    free = shutil.disk_usage(_nearest_existing(folder)).free
     if needed + DISK_RESERVE > free:
         raise DownloadError(f"not enough disk space in {folder}: need {needed / 1e9:.2f} GB, {free / 1e9:.2f} GB free")
 
@@ -111,7 +136,6 @@ def download(
 ) -> DownloadResult:
     """Fetch url into dest. progress_factory(total, initial) returns an object with
     update(n) and close() (a tqdm bar); None for no progress display."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     offset = part.stat().st_size if part.exists() else 0
     response = _open(url, offset, _read_etag(part), timeout)
@@ -128,9 +152,10 @@ def download(
     total = _total_from(response, offset) if response.status != 416 else offset
     if total is not None:
         check_disk_space(dest.parent, total - offset)
+    dest.parent.mkdir(parents=True, exist_ok=True)  # the server has the file: now it needs a place
     etag = response.headers.get("ETag")
     if etag:
-        _meta_path(part).write_text(json.dumps({"etag": etag, "url": url}))
+        _write_meta(part, etag, url)
 
     digest = hashlib.sha256()
     if offset:

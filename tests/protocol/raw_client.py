@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,11 +38,18 @@ class RawClient:
         self.notifications: list[dict] = []
         self.stderr: list[str] = []
         self._next_id = 1000
+        self.reader_error: str | None = None
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
 
     # -- reading ----------------------------------------------------------------------
     def _read(self) -> None:
+        try:
+            self._read_messages()
+        except Exception as exc:  # the server wrote something that is not a framed message
+            self.reader_error = repr(exc)
+
+    def _read_messages(self) -> None:
         stream = self.process.stdout
         assert stream is not None
         while True:
@@ -54,8 +62,13 @@ class RawClient:
                     length = int(line.split(b":")[1])
                 if line in (b"\r\n", b"\n"):
                     break
-            assert length is not None
-            self.messages.put(json.loads(stream.read(length)))
+            if length is None:
+                raise ValueError(f"a message without Content-Length; last line {line!r}")
+            body = stream.read(length)
+            try:
+                self.messages.put(json.loads(body))
+            except ValueError as exc:
+                raise ValueError(f"not JSON: {body[:200]!r}") from exc
 
     def _read_stderr(self) -> None:
         assert self.process.stderr is not None
@@ -112,7 +125,7 @@ class RawClient:
         while msg_id not in self.responses:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"no response to {msg_id!r} within {timeout} s; stderr: {''.join(self.stderr[-20:])}")
+                raise AssertionError(f"no response to {msg_id!r} within {timeout} s; {self.stacks()}")
             self._pump(min(left, 0.5))
         return self.responses.pop(msg_id)
 
@@ -142,6 +155,15 @@ class RawClient:
         result = self.call("initialize", params)
         self.notify("initialized", {})
         return result
+
+    def stacks(self) -> str:
+        """The server's thread stacks (it dumps them on SIGUSR1), and the end of its log."""
+        if self.alive():
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+        log = Path(self.cache_home) / "server-stderr.log"
+        log.write_text("".join(self.stderr))
+        return f"reader error: {self.reader_error}\nwhole log in {log}\nserver log:\n" + "".join(self.stderr[-200:])
 
     def alive(self) -> bool:
         return self.process.poll() is None

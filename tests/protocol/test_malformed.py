@@ -20,7 +20,14 @@ def client(tmp_path):
     client.uri = (tmp_path / "a.py").as_uri()
     client.notify(
         "textDocument/didOpen",
-        {"textDocument": {"uri": client.uri, "languageId": "python", "version": 1, "text": "def f(x):\n    return x\n"}},
+        {
+            "textDocument": {
+                "uri": client.uri,
+                "languageId": "python",
+                "version": 1,
+                "text": "def f(x):\n    return x\n",
+            }
+        },
     )
     yield client
     client.close()
@@ -28,7 +35,9 @@ def client(tmp_path):
 
 def still_serving(client: RawClient) -> None:
     """The server is alive and answers a valid request."""
-    response = client.call("textDocument/hover", {"textDocument": {"uri": client.uri}, "position": {"line": 0, "character": 4}})
+    response = client.call(
+        "textDocument/hover", {"textDocument": {"uri": client.uri}, "position": {"line": 0, "character": 4}}
+    )
     assert "error" not in response and client.alive()
 
 
