@@ -103,7 +103,7 @@ export class ServerManager implements vscode.Disposable {
     const config = vscode.workspace.getConfiguration('infill');
     const command = resolveServerCommand({ serverCommand: config.get('serverCommand'), pythonPath: config.get('pythonPath') }, findExecutable);
     if (!findExecutable(command.command)) {
-      this.giveUp(`the command "${command.command}" (from ${command.source}) was not found. Install Infill (pipx install infill-lsp, or scripts/setup.sh in a clone) or set "infill.serverCommand" or "infill.pythonPath".`);
+      this.giveUp(`the command "${command.command}" (from ${command.source}) was not found. Install Infill (scripts/setup.sh in a clone of its repository) or set "infill.serverCommand" or "infill.pythonPath".`);
       return;
     }
     this.log(`starting: ${describeCommand(command)}`);

@@ -1,9 +1,9 @@
-"""GPU offload planning from GGUF tensor tables (engine/vram.py) and its wiring.
+"""GPU offload planning from GGUF tensor tables (modelfiles/vram.py) and its wiring.
 
 Real model shapes come as GGUF files whose tensor table is complete but whose data
 section is a sparse hole (gguf_shapes.py), so the sizes are parsed from a real header
-without gigabytes on disk. The measured figures are from ../shared/FACTS.md (H100,
-Q4_K_M, n_ctx 8192, flash attention, all layers on the GPU).
+without gigabytes on disk. The measured figures were taken with llama.cpp on an H100
+(Q4_K_M, n_ctx 8192, flash attention, all layers on the GPU).
 """
 
 from __future__ import annotations

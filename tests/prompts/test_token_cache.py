@@ -69,7 +69,7 @@ def test_head_ids_are_reused_once_checked():
 def test_real_tokenizers_give_the_same_ids_split_or_whole(vocab):
     """Cursors all over real files, as typing moves them: every prompt's ids equal the whole
     text's, and splitting is in use once checked (StarCoder, DeepSeek-Coder; Qwen2's vocabulary
-    passes with the other rule, checked by hand with ../shared/vocab)."""
+    passes with the other rule, checked by hand with its vocabulary GGUF)."""
     llama_cpp = pytest.importorskip("llama_cpp")
     model = llama_cpp.Llama(model_path=str(VOCABS / vocab), vocab_only=True, verbose=False)
 
