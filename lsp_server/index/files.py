@@ -40,18 +40,27 @@ class Candidate(NamedTuple):
 class WalkResult(NamedTuple):
     candidates: list[Candidate]
     too_large: list[Path]
+    over_limit: int = 0  # candidates found past the limit, counted but not kept
 
 
-def walk_workspace(roots: list[Path], rules_by_root: dict[Path, IgnoreRules], max_file_bytes: int) -> WalkResult:
+def walk_workspace(
+    roots: list[Path], rules_by_root: dict[Path, IgnoreRules], max_file_bytes: int, limit: int | None = None
+) -> WalkResult:
+    """Every candidate under the roots, in walk order; past `limit` they are only counted, so a
+    workspace far larger than the index may hold costs no memory for the files it leaves out."""
     candidates: list[Candidate] = []
     too_large: list[Path] = []
+    over_limit = 0
     seen_folders: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
     for root in roots:
         rules = rules_by_root[root]
         for candidate in _walk_folder(root, [], rules, seen_folders, seen_files, too_large, max_file_bytes):
-            candidates.append(candidate)
-    return WalkResult(candidates, too_large)
+            if limit is None or len(candidates) < limit:
+                candidates.append(candidate)
+            else:
+                over_limit += 1
+    return WalkResult(candidates, too_large, over_limit)
 
 
 def _walk_folder(

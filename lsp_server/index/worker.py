@@ -12,9 +12,11 @@ import pickle
 import sys
 
 from lsp_server.index.parsing import index_files
+from lsp_server.index.priority import lower_this_process
 
 
 def main() -> None:
+    lower_this_process()
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:

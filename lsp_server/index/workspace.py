@@ -135,10 +135,9 @@ class WorkspaceIndex:
 
     def _build(self, progress: Callable[[int, int], None] | None, should_stop: Callable[[], bool]) -> IndexStats:
         self._rules = {root: IgnoreRules(root) for root in self.roots}  # ignore files may have changed
-        walk = walk_workspace(self.roots, self._rules, self.max_file_bytes)
-        candidates = walk.candidates[: self.max_files]
-        stats = IndexStats(skipped=len(walk.too_large), over_limit=len(walk.candidates) - len(candidates))
-        del walk  # a workspace far past the limit: hold only the candidates that are indexed
+        walk = walk_workspace(self.roots, self._rules, self.max_file_bytes, limit=self.max_files)
+        candidates = walk.candidates
+        stats = IndexStats(skipped=len(walk.too_large), over_limit=walk.over_limit)
         if stats.over_limit:
             log.warning(
                 "indexing the first %d files (index.maxFiles); %d more not indexed. Ignore files "

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..index import IndexStats, WorkspaceIndex
+from ..index.priority import lower_this_thread
 from ..index.workspace import DEFAULT_MAX_FILES
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,9 @@ class IndexHost:
         self.index: WorkspaceIndex | None = None
         self.stats: IndexStats | None = None
         self.building = False
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infill-index")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="infill-index", initializer=lower_this_thread
+        )
         self._pending: dict[Path, str] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
         self._stop = False
