@@ -63,6 +63,10 @@ class InfillServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             converter_factory=lambda: self.converter,
             protocol_cls=InfillProtocol,
+            # pygls' pool only reads stdin, one read after the other: one thread does it (a larger
+            # pool added idle threads over a long session). The model, the index and hover have
+            # threads of their own.
+            max_workers=1,
         )
         self.settings = Settings()
         self.init_options: Any = None

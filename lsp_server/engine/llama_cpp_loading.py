@@ -18,8 +18,10 @@ from typing import Any
 
 log = logging.getLogger("llama.cpp")
 
-# ggml_log_level: 1 info, 2 warn, 3 error, 4 debug, 5 continuation of the previous line.
-_LEVELS = {2: logging.WARNING, 3: logging.ERROR}
+# ggml_log_level in the llama.cpp that llama-cpp-python 0.3.36 builds: 1 debug, 2 info (the
+# metadata dump), 3 warn, 4 error, 5 continuation of the previous line. Warnings and errors
+# are kept, at those levels.
+_LEVELS = {3: logging.WARNING, 4: logging.ERROR}
 _callback: Any = None  # kept alive: llama.cpp calls it from native code
 
 
@@ -43,4 +45,8 @@ def create_llama(llama_cpp: Any, **kwargs: Any) -> Any:
     """llama_cpp.Llama(**kwargs), quietly, with file descriptors 1 and 2 left as they are."""
     _route_llama_logs(llama_cpp)
     with contextlib.redirect_stderr(io.StringIO()):  # its verbose prints (system info, metadata)
-        return llama_cpp.Llama(**kwargs, verbose=True)
+        llm = llama_cpp.Llama(**kwargs, verbose=True)
+    # After creation `verbose` only adds prints (a line per generate call); it redirects no
+    # descriptors any more.
+    llm.verbose = False
+    return llm
