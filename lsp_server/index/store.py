@@ -134,7 +134,7 @@ def _restrict_database_files(path: Path) -> None:
     for suffix in DATABASE_SUFFIXES:
         with contextlib.suppress(OSError):  # missing, or someone else's file
             mode = os.stat(f"{path}{suffix}").st_mode
-            if stat.S_ISREG(mode) and mode & 0o077:  # a folder in its place fails to open later
+            if stat.S_ISREG(mode) and mode & 0o077:  # a folder there is not ours to change
                 os.chmod(f"{path}{suffix}", PRIVATE_FILE_MODE)
 
 

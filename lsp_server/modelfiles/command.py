@@ -85,11 +85,22 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if dest.is_file():
         print(f"{entry.name} is already pulled: {dest}")
         return 0
-    result = download(entry.url, dest, entry.sha256, _progress_bar(entry.name), timeout=args.timeout)
+    try:
+        result = download(entry.url, dest, entry.sha256, _progress_bar(entry.name), timeout=args.timeout)
+    except DownloadError:
+        _remove_if_empty(dest.parent)  # a failed pull leaves no empty model folder behind
+        raise
     _recorded_hash_file(dest).write_text(result.sha256 + "\n")
     checked = "matches the registry" if entry.sha256 else "recorded (the registry has no hash for it)"
     print(f"pulled {entry.name} -> {dest} ({result.size / 1e6:.1f} MB, sha256 {checked})")
     return 0
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (a partial download to resume), or already gone
+        pass
 
 
 def _verify_one(entry: ModelEntry) -> str | None:

@@ -30,11 +30,11 @@ def undocumented_total(values, start=0):
 UNITS = {"B": 1, "KB": 1024, "MB": 1024 * 1024}
 '''
 
-MAIN = '''from pkg.util import parse_size, undocumented_total
+MAIN = """from pkg.util import parse_size, undocumented_total
 
 limit = parse_size("10 MB")
 print(undocumented_total([1, 2, 3]))
-size = parse_size('''
+size = parse_size("""
 
 
 @pytest.fixture
@@ -60,6 +60,7 @@ async def hover(session, uri: str, line: int, character: int) -> types.Hover | N
 
 async def until(make, check, timeout: float = 30):
     """Call make() until check(result) holds; the last result."""
+
     async def loop():
         while True:
             result = await make()

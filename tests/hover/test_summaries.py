@@ -11,7 +11,7 @@ def symbol(name, start, end, language="python", kind="function"):
     return Symbol(kind, name, name, f"def {name}()", "", start, 0, end, 0, None, "h", Path("/w/a.py"), language)
 
 
-PYTHON = '''import os
+PYTHON = """import os
 
 
 @cache
@@ -22,7 +22,7 @@ def scale(values,
 
 
 def one_liner(): return 1
-'''
+"""
 
 
 def test_python_prompt_puts_an_empty_docstring_after_a_multiline_header():
