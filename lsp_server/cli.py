@@ -132,10 +132,6 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     script = REPO_ROOT / "bench" / f"{args.name}.py"
-    if not script.exists():
-        names = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
-        print(f"infill bench: no benchmark {args.name!r}; have: {', '.join(names)}", file=sys.stderr)
-        return 2
     sys.argv = [str(script), *args.rest]
     runpy.run_path(str(script), run_name="__main__")
     return 0
@@ -177,8 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.set_defaults(func=cmd_index)
 
-    bench = commands.add_parser("bench", help="run a benchmark from bench/")
-    bench.add_argument("name")
+    benchmarks = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
+    bench = commands.add_parser(
+        "bench",
+        help="run a benchmark from bench/",
+        description="Benchmarks: " + ", ".join(benchmarks) + ". `infill bench NAME --help` tells each one's options.",
+    )
+    bench.add_argument("name", choices=benchmarks, metavar="NAME")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
 

@@ -16,7 +16,8 @@ from .workspace import DEFAULT_MAX_FILES, WorkspaceIndex
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal, redrawn at most every 0.1 s."""
+    """A one-line progress bar on a terminal, redrawn at most every 0.1 s; elsewhere (a log,
+    a pipe) plain lines."""
 
     def __init__(self, stream: TextIO | None = None, width: int = 30):
         self.stream = stream if stream is not None else sys.stderr
@@ -25,12 +26,16 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
-        if done < total and now - self._last_draw < 0.1:
+        on_terminal = self.stream.isatty()
+        # A log file gets a line every 5 s (and the last one), not carriage returns.
+        interval = 0.1 if on_terminal else 5.0
+        if done < total and now - self._last_draw < interval:
             return
         self._last_draw = now
         filled = self.width * done // total if total else self.width
-        self.stream.write(f"\rIndexing [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} files")
-        if done >= total:
+        line = f"Indexing [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} files"
+        self.stream.write(f"\r{line}" if on_terminal else f"{line}\n")
+        if on_terminal and done >= total:
             self.stream.write("\n")
         self.stream.flush()
 

@@ -47,3 +47,17 @@ def test_a_failed_transaction_leaves_the_last_committed_state(tmp_path):
     assert list(reopened.load_files()) == [tmp_path / "a.py"]
     assert [s.path for s in reopened.symbols_named("f")] == [tmp_path / "a.py"]
     reopened.close()
+
+
+def test_the_progress_bar_writes_plain_lines_where_there_is_no_terminal():
+    import io
+
+    from lsp_server.index.command import ProgressBar
+
+    log = io.StringIO()  # not a terminal
+    bar = ProgressBar(log)
+    for done in range(0, 101):
+        bar(done, 100)
+    text = log.getvalue()
+    assert "\r" not in text
+    assert text.splitlines()[-1].endswith("100/100 files") and len(text.splitlines()) <= 3
