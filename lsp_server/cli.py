@@ -42,6 +42,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # `kill -USR1 PID` writes every thread's stack to the log: what a stuck server is doing.
     faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+    if os.environ.get("INFILL_TRACEMALLOC"):
+        _trace_memory()
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
@@ -49,6 +51,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         server.start_io()
     return 0
+
+
+def _trace_memory() -> None:
+    """INFILL_TRACEMALLOC=FILE: trace Python allocations; each `kill -USR2 PID` appends to FILE
+    where memory grew since the previous signal (the 15 largest growths by source line)."""
+    import tracemalloc
+
+    tracemalloc.start(4)
+    previous: list[tracemalloc.Snapshot] = []
+
+    def report(signum: int, frame: object) -> None:
+        snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        if previous:
+            lines = [str(stat) for stat in snapshot.compare_to(previous[0], "lineno")[:15]]
+            with open(os.environ["INFILL_TRACEMALLOC"], "a", encoding="utf-8") as report_file:
+                report_file.write("memory growth since the last report:\n  " + "\n  ".join(lines) + "\n")
+        previous[:] = [snapshot]
+
+    signal.signal(signal.SIGUSR2, report)
 
 
 _CURSOR = re.compile(r"^(?P<file>.+):(?P<line>-?\d+):(?P<col>-?\d+)$")

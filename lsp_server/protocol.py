@@ -84,6 +84,17 @@ class InfillProtocol(LanguageServerProtocol):
             return
         super().handle_message(message)
 
+    def _check_handler_result(self, future: Any) -> None:
+        """A notification's handler finished. pygls files the future of an async or generator
+        handler (didOpen, didChange, didClose are generators) under a fresh uuid in
+        `_request_futures` and never removes it: one future, lock and condition leaked per
+        keystroke. Remove it here; what remains in the dict is what is still running."""
+        super()._check_handler_result(future)
+        for key, pending in list(self._request_futures.items()):
+            if pending is future:
+                del self._request_futures[key]
+                break
+
     def send_error(self, msg_id: int | str | None, code: int, message: str) -> None:
         log.warning("answering %s with error %d: %s", msg_id, code, message)
         # Written as plain JSON: pygls' response types cannot carry the null id that JSON-RPC

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ from .text import Cursor, count_lines, cursor_from_lsp
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "infill/status"
-# A debug request: the server's copy of an open document (tests check incremental sync with it).
+# Debug requests: the server's copy of an open document (tests check incremental sync with it),
+# and its bookkeeping (tests and the soak benchmark check that it stays flat).
 DOCUMENT_REQUEST = "infill/document"
+SERVER_STATE_REQUEST = "infill/serverState"
 # A remote engine that could not be reached is tried again at most this often.
 RETRY_ENGINE_SECONDS = 10.0
 
@@ -266,6 +269,14 @@ class InfillServer(LanguageServer):
                 raise JsonRpcInvalidParams(f"{DOCUMENT_REQUEST}: no open document {uri!r}")
             doc = ls.workspace.get_text_document(uri)
             return {"uri": uri, "version": doc.version, "text": doc.source}
+
+        @self.feature(SERVER_STATE_REQUEST)
+        def server_state(ls: InfillServer, params: Any) -> dict[str, int]:
+            return {
+                "pendingRequests": len(ls.protocol._request_futures),
+                "backgroundTasks": len(ls.background_tasks),
+                "threads": threading.active_count(),
+            }
 
         @self.feature(types.SHUTDOWN)
         def on_shutdown(ls: InfillServer, params: None) -> None:
