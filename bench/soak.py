@@ -151,6 +151,7 @@ class Typist:
         self.to_type = ""  # the rest of the line being retyped
         self.burst_left = 0
         self.typo_to_remove = False
+        self.typed_into: set[str] = set()  # URIs of the files typed into so far
 
     def cursor(self) -> types.Position:
         text = self.document.lines[self.line]
@@ -176,6 +177,7 @@ class Typist:
     def _start_burst(self) -> None:
         """Another file, the end of a random line in it."""
         self.document = self.rng.choice(self.documents)
+        self.typed_into.add(self.document.uri)
         self.line = self.rng.randrange(len(self.document.lines))
         self.column = len(self.document.lines[self.line])
         self.indent = leading_whitespace(self.document.lines[self.line])
@@ -472,6 +474,9 @@ class SoakResult:
     tally: Tally
     seconds: float = 0.0
     stopped_early: str = ""  # why the session ended before its last keystroke
+    # The keystroke by which every file had been typed into: the caches hold the session's whole
+    # working set from then on, so memory growth after it is the one that matters most.
+    all_files_typed_at: int | None = None
 
 
 def completion_params(document: Document, position: types.Position) -> types.InlineCompletionParams:
@@ -575,6 +580,8 @@ async def soak(args: argparse.Namespace, root: Path, documents: list[Document], 
     started = time.perf_counter()
     for number in range(1, args.keystrokes + 1):
         await keystroke(session, typist, number, window, result.tally)
+        if result.all_files_typed_at is None and len(typist.typed_into) == len(documents):
+            result.all_files_typed_at = number
         result.stopped_early = why_stop(session)
         if result.stopped_early:
             break
@@ -719,6 +726,21 @@ def print_summary(result: SoakResult) -> None:
     print(f"  benchmark client peak RSS: {client_mb:.0f} MB")
 
 
+def print_working_set(result: SoakResult) -> None:
+    """RSS from the first row after every file was typed into: growth without new files."""
+    at = result.all_files_typed_at
+    later = [row for row in result.rows if at is not None and row.keystrokes >= at]
+    if at is None or len(later) < 2:
+        print("\nworking set: not every file was typed into before the last window")
+        return
+    first, peak = later[0], max(later[1:], key=lambda row: row.rss_mb)
+    growth = (peak.rss_mb - first.rss_mb) / first.rss_mb
+    print(
+        f"\nworking set: every file typed into by keystroke {at}; RSS from keystroke {first.keystrokes} on: "
+        f"{first.rss_mb:.1f} MB, peak {peak.rss_mb:.1f} MB at keystroke {peak.keystrokes} ({growth:+.1%})"
+    )
+
+
 def print_verdict(goals: list[Goal], rows: list[Row]) -> None:
     warm_up = f"keystrokes 1-{rows[1].keystrokes}" if len(rows) > 1 else "not completed"
     print(f"\nverdict (window 1, {warm_up}, is warm-up; the rest is compared with it):")
@@ -747,6 +769,7 @@ def write_json(path: Path, args: argparse.Namespace, root: Path, result: SoakRes
             "timeoutS": args.timeout,
             "seconds": round(result.seconds, 1),
             "stoppedEarly": result.stopped_early,
+            "allFilesTypedAt": result.all_files_typed_at,
         },
         "rows": [asdict(row) for row in result.rows],
         "goals": [asdict(goal) for goal in goals],
@@ -812,6 +835,7 @@ def main() -> int:
         return 1
     goals = judge(result, args.timeout)
     print_summary(result)
+    print_working_set(result)
     print_verdict(goals, result.rows)
     if args.json:
         write_json(args.json, args, root, result, goals)

@@ -13,11 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from summary_writer import summary_for
+from waiting import size_of, wait_until
 
 from lsp_server.hover import SummaryCache
 from lsp_server.hover.summary_cache import STALE_TEMPORARY_SECONDS
@@ -26,21 +26,6 @@ REPO = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("summary_writer.py")
 ROUNDS = 8
 WRITES_PER_WRITER = 60
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.002)
-
-
-def size_of(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 class Writers:

@@ -9,11 +9,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from lsp_server.index import WorkspaceIndex
 from lsp_server.index.workspace import POOL_MIN_BYTES
@@ -70,14 +69,6 @@ def committed_files(db: Path) -> int:
             return connection.execute("SELECT count(*) FROM files").fetchone()[0]
     except sqlite3.OperationalError:  # no table yet, or no -shm yet
         return 0
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
 
 
 def child_pids(pid: int) -> list[int]:

@@ -63,10 +63,12 @@ def _handler(state: FileServer):
 
 
 @contextmanager
-def serve_files():
-    """Yields (FileServer, base URL) for a server on 127.0.0.1 with a free port."""
-    state = FileServer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+def serve_files(state: FileServer | None = None, handler=_handler):
+    """Yields (FileServer, base URL) for a server on 127.0.0.1 with a free port; `handler(state)`
+    makes the request handler class (slow_file_server.py passes a throttled one)."""
+    state = state if state is not None else FileServer()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler(state))
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -4,8 +4,8 @@ files that carry them without the weights.
 The hyper-parameters are those of the published config.json files. The quant mix
 follows llama.cpp's Q4_K_M rule: Q4_K everywhere, Q6_K for attn_v and ffn_down in
 the first and last eighth of the layers and every third layer between, and for
-the output layer (token_embd when the embeddings are tied). A "header-only" GGUF ends in a sparse hole where the weights would
-be: GGUFReader maps it without reading, the disk holds a few kilobytes.
+the output layer (token_embd when the embeddings are tied). A "header-only" GGUF ends in
+a sparse hole where the weights would be: GGUFReader maps it without reading, the disk holds a few kilobytes.
 """
 
 from __future__ import annotations

@@ -3,12 +3,9 @@ count of the body bytes each request was sent: slow enough to kill a client mid-
 
 from __future__ import annotations
 
-import threading
 import time
-from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 
-from file_server import FileServer, _handler
+from file_server import FileServer, _handler, serve_files
 
 SLICE = 64 * 1024  # bytes written between two throttle pauses
 
@@ -73,16 +70,6 @@ def _slow_handler(state: SlowFileServer):
     return SlowHandler
 
 
-@contextmanager
 def serve_files_slowly():
-    """Yields (SlowFileServer, base URL) for a server on 127.0.0.1 with a free port."""
-    state = SlowFileServer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _slow_handler(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """serve_files with the throttled handler: yields (SlowFileServer, base URL)."""
+    return serve_files(SlowFileServer(), _slow_handler)

@@ -11,13 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from file_server import serve_files
 from slow_file_server import serve_files_slowly
+from waiting import size_of, wait_until
 
 from lsp_server.cli import main
 from lsp_server.modelfiles import download as download_module
@@ -31,21 +30,6 @@ RATE = 12 << 20  # bytes per second while a pull is to be killed: about 2 s for 
 def write_registry(path: Path, url: str, sha256: str = SHA) -> None:
     entry = {"url": url, "filename": "big.gguf", "sha256": sha256, "fim_family": "starcoder", "context_length": 4096}
     path.write_text(json.dumps({"models": {"big": entry}}))
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
-
-
-def size_of(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ import sys
 from collections import namedtuple
 
 import pytest
-
 from file_server import serve_files
+
 from lsp_server.cli import main
-from lsp_server.settings import parse_settings
-from lsp_server.modelfiles import download as download_module
 from lsp_server.engine.host import EngineHost
 from lsp_server.engine.worker import ModelWorker
+from lsp_server.modelfiles import download as download_module
+from lsp_server.settings import parse_settings
 
 PAYLOAD = b"GGUF" + bytes(range(256)) * 4000  # ~1 MB, starts like a GGUF file
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -220,8 +220,8 @@ async def test_a_registry_name_in_model_path_means_the_pulled_file(registry, cap
 
 def test_the_shipped_registry_is_complete(monkeypatch):
     monkeypatch.delenv("INFILL_REGISTRY", raising=False)
-    from lsp_server.settings import FIM_FAMILIES
     from lsp_server.modelfiles.registry import load_registry
+    from lsp_server.settings import FIM_FAMILIES
 
     entries = load_registry()
     assert {

@@ -13,7 +13,6 @@ import logging
 import numpy as np
 import pytest
 from gguf import GGUFReader, GGUFWriter
-
 from gguf_shapes import (
     QWEN25_CODER_1_5B,
     QWEN25_CODER_7B,
@@ -21,6 +20,7 @@ from gguf_shapes import (
     sized_table,
     write_header_only_gguf,
 )
+
 from lsp_server.engine import llama_cpp_engine
 from lsp_server.modelfiles.gguf_header import GGUFHeaderError, read_gguf_header
 from lsp_server.modelfiles.vram import GIB, MIB, plan_offload, read_model_shape, shape_from_tensors
