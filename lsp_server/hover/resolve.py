@@ -17,6 +17,7 @@ from ..context.resolve import Resolver
 from ..context.snippets import relative_path
 from ..index import Symbol, WorkspaceIndex
 from .builtins_doc import python_builtin
+from .docstrings import docstring_markdown
 
 _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _BASE_BEFORE = re.compile(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::)\s*$")
@@ -41,7 +42,9 @@ class HoverInfo:
         parts = [f"```{self.language}\n{self.signature.strip()}\n```"]
         if self.doc.strip():
             doc = self.doc.strip()
-            parts.append(doc if len(doc) <= MAX_DOC_CHARS else doc[:MAX_DOC_CHARS] + " …")
+            doc = doc if len(doc) <= MAX_DOC_CHARS else doc[:MAX_DOC_CHARS] + " …"
+            # Python docstrings are not Markdown; other languages' doc comments mostly are.
+            parts.append(docstring_markdown(doc) if self.language == "python" else doc)
         elif self.generated_summary:
             parts.append(f"*Generated summary:* {self.generated_summary.strip()}")
         if self.location:
