@@ -61,6 +61,9 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benchmarks, also under `infill bench`
+
+from latency import percentile as latency_percentile
 
 from lsp_server.documents import DocumentError, read_source_file
 from lsp_server.index.files import walk_folder
@@ -405,10 +408,8 @@ class ServerSession:
 
 # -- measuring ----------------------------------------------------------------------------------
 def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+    """latency.percentile, None for an empty window."""
+    return latency_percentile(values, q) if values else None
 
 
 def rounded(value: float | None) -> float | None:

@@ -64,10 +64,6 @@ class FeatureSet:
     def add(self, feature: Feature) -> None:
         self.features.append(feature)
 
-    def register(self) -> None:
-        for feature in self.features:
-            feature.register()  # a handler that cannot register is a bug: fail at start
-
     def initialized(self) -> None:
         self._each("initialized")
 

@@ -1,9 +1,8 @@
 """Infill's settings: the schema (schema.py), parsing client JSON (parse.py), and the files
 generated from the schema (generate.py)."""
 
-from .parse import parse_settings, with_values
+from .parse import parse_settings
 from .schema import (
-    ENGINE_KINDS,
     FIM_FAMILIES,
     CompletionSettings,
     ContextSettings,
@@ -15,7 +14,6 @@ from .schema import (
 )
 
 __all__ = [
-    "ENGINE_KINDS",
     "FIM_FAMILIES",
     "CompletionSettings",
     "ContextSettings",
@@ -25,5 +23,4 @@ __all__ = [
     "ModelSettings",
     "Settings",
     "parse_settings",
-    "with_values",
 ]

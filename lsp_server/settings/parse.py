@@ -10,7 +10,6 @@ server down. Unknown keys are ignored: other tools may share the section.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import cattrs
@@ -108,11 +107,3 @@ def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
 
 def _shown(default: Any) -> str:
     return "the default" if default is None else repr(default)
-
-
-def with_values(settings: Settings, **sections: dict[str, Any]) -> Settings:
-    """A copy of settings with some fields replaced: with_values(s, completion={"max_tokens": 8})."""
-    return dataclasses.replace(
-        settings,
-        **{name: dataclasses.replace(getattr(settings, name), **fields) for name, fields in sections.items()},
-    )

@@ -22,7 +22,6 @@ FimFamily = Literal["auto", "qwen2.5-coder", "starcoder", "deepseek-coder", "cod
 EngineKind = Literal["llama_cpp", "remote", "none"]
 RemoteApi = Literal["auto", "openai", "infill"]
 FIM_FAMILIES: tuple[str, ...] = typing.get_args(FimFamily)
-ENGINE_KINDS: tuple[str, ...] = typing.get_args(EngineKind)
 
 
 @dataclass(frozen=True)
