@@ -46,7 +46,8 @@ _converter.register_structure_hook_func(lambda kind: kind == list[str], _string_
 
 def _check(spec: SettingField, value: Any) -> Any:
     """The value as the schema's type, or ValueError/TypeError with a message."""
-    if value == spec.info.editor_unset and spec.info.editor_unset is not None:
+    unset = spec.info.editor_unset
+    if unset is not None and type(value) is type(unset) and value == unset:  # false is not 0
         return None
     if isinstance(value, str) and spec.info.editor_unset == "" and not value.strip():
         return None

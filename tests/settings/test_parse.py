@@ -74,7 +74,11 @@ def test_integers_are_accepted_where_numbers_are_wanted():
 def test_editor_stand_ins_for_unset_values():
     """VS Code's Settings UI cannot edit null: "" and an out-of-range number mean unset there."""
     settings, errors = parse_settings(
-        {"model": {"path": "", "nGpuLayers": -2, "nThreads": 0}, "engine": {"url": "  "}, "context": {"budgetTokens": -1}}
+        {
+            "model": {"path": "", "nGpuLayers": -2, "nThreads": 0},
+            "engine": {"url": "  "},
+            "context": {"budgetTokens": -1},
+        }
     )
     assert errors == []
     assert settings.model.path is None and settings.model.n_gpu_layers is None and settings.model.n_threads is None
@@ -104,3 +108,11 @@ def test_settings_are_immutable_values():
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.completion.max_tokens = 3  # type: ignore[misc]
     assert parse_settings({})[0] == Settings()
+
+
+def test_a_boolean_is_not_taken_for_the_editor_stand_in():
+    """`false` equals 0 in Python; for model.nThreads (0 stands for unset) it is still no integer."""
+    settings, errors = parse_settings({"model": {"nThreads": False}})
+    assert settings.model.n_threads is None and errors == [
+        "infill.model.nThreads: False is not an integer; using the default"
+    ]
