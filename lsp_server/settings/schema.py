@@ -100,6 +100,15 @@ class CompletionSettings:
     )
     disabled_languages: list[str] = setting([], "Language ids (e.g. `markdown`, `plaintext`) with no completions.")
     stop: list[str] = setting([], "Extra texts that end a completion.")
+    min_confidence: float | None = setting(
+        None,
+        "Suggestions the model is less sure of are cut to their confident start, or not shown "
+        "(0: show everything, 1: almost nothing). Unset (-1 in the editor): the model's calibrated value.",
+        minimum=0.0,
+        maximum=1.0,
+        editor_unset=-1,
+        default_text="calibrated per model",
+    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,17 @@ class HoverSettings:
         True,
         "The model writes a summary for symbols without documentation (marked as generated; "
         "not with the embedded model).",
+    )
+
+
+@dataclass(frozen=True)
+class ExplainSettings:
+    model: str | None = setting(
+        None,
+        "An instruct (chat) GGUF model, or the name of a pulled registry model, for Explain Selection and "
+        "generated hover summaries. Unset: the completion model, when it has a chat template.",
+        editor_unset="",
+        default_text="the completion model, if it can chat",
     )
 
 
@@ -189,6 +209,7 @@ class Settings:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     hover: HoverSettings = field(default_factory=HoverSettings)
+    explain: ExplainSettings = field(default_factory=ExplainSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
 
