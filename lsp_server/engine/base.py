@@ -22,6 +22,8 @@ __all__ = [
     "GenerationResult",
     "SpecialTokens",
     "StopReason",
+    "TokenScore",
+    "scores_before",
 ]
 
 
@@ -43,6 +45,26 @@ class GenerationRequest:
     text_is_complete: Callable[[str], bool] = lambda text: False
 
 
+@dataclass(frozen=True)
+class TokenScore:
+    """One generated token: where its text ends in the result's text, and how sure the model
+    was of it (natural log of its probability)."""
+
+    end: int
+    logprob: float
+
+
+def scores_before(scores: list[TokenScore], cut: int) -> list[TokenScore]:
+    """The scores of the tokens that wrote text[:cut]; a token cut in two keeps its score."""
+    kept: list[TokenScore] = []
+    for score in scores:
+        start = kept[-1].end if kept else 0
+        if start >= cut:
+            break
+        kept.append(TokenScore(min(score.end, cut), score.logprob))
+    return kept
+
+
 @dataclass
 class GenerationResult:
     text: str
@@ -51,6 +73,8 @@ class GenerationResult:
     stopped_by: StopReason
     prefill_seconds: float = 0.0
     total_seconds: float = 0.0
+    # Per token, in order, when the engine knows them (a remote server may not say).
+    token_scores: list[TokenScore] | None = None
 
     @property
     def tokens_per_second(self) -> float:

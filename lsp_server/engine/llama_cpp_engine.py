@@ -13,7 +13,9 @@ import os
 import time
 from pathlib import Path
 
-from .base import EngineError, GenerationRequest, GenerationResult, StopReason
+import numpy as np
+
+from .base import EngineError, GenerationRequest, GenerationResult, StopReason, TokenScore, scores_before
 from .llama_cpp_loading import create_llama
 from .llama_cpp_vocab import LlamaVocab
 
@@ -171,6 +173,7 @@ class LlamaCppEngine:
         max_tokens = min(request.max_tokens, room - 1)
         stop_ids = self.special.stop_ids() | request.stop_ids
         generated: list[int] = []
+        scores: list[TokenScore] = []
         data = b""
         text = ""
         stopped_by: StopReason = "max_tokens"
@@ -186,12 +189,15 @@ class LlamaCppEngine:
             if token in stop_ids or self._tokenizer.is_end_of_generation(token):
                 stopped_by = "eos"
                 break
+            logprob = self._logprob(token)
             generated.append(token)
             data += self._llm.detokenize([token], prev_tokens=prompt + generated[:-1])
             text = data.decode("utf-8", errors="ignore")
+            scores.append(TokenScore(len(text), logprob))
             hit = _first_stop(text, request.stop)
             if hit is not None:
                 text = text[:hit]
+                scores = scores_before(scores, hit)
                 stopped_by = "stop"
                 break
             if request.text_is_complete(text):
@@ -206,7 +212,17 @@ class LlamaCppEngine:
             stopped_by=stopped_by,
             prefill_seconds=prefill_seconds,
             total_seconds=time.perf_counter() - started,
+            token_scores=scores,
         )
+
+    def _logprob(self, token: int) -> float:
+        """Log-probability of the token just sampled, from the logits of the last evaluated
+        position (llama.cpp keeps them until the next decode; greedy sampling leaves them as
+        they are)."""
+        n_vocab = self._llm.n_vocab()
+        logits = np.ctypeslib.as_array(self._llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+        top = float(logits.max())
+        return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
 
     def close(self) -> None:
         llm, self._llm = getattr(self, "_llm", None), None

@@ -21,6 +21,7 @@ checks the stop flag after every streamed token and hangs up when it is raised.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import time
@@ -30,7 +31,15 @@ from pathlib import Path
 from ..prompts.fim import TEMPLATES, FimTokens, resolve_fim_tokens
 from ..settings import Settings
 from ..settings.schema import RemoteApi
-from .base import EngineError, GenerationRequest, GenerationResult, SpecialTokens, StopReason
+from .base import (
+    EngineError,
+    GenerationRequest,
+    GenerationResult,
+    SpecialTokens,
+    StopReason,
+    TokenScore,
+    scores_before,
+)
 from .remote_http import RemoteClient, RemoteError
 from .remote_prompt import infill_fields, prompt_text
 from .text_tokens import EstimatingTokenizer
@@ -105,6 +114,8 @@ class RemoteEngine:
         # Only servers known to take a list of ids as `prompt` get one (llama-cpp-python's
         # server, for one, answers a validation error).
         self.send_token_ids = exact_tokens and api == "openai" and server_kind in ID_PROMPT_SERVERS
+        # Ask for per-token log-probabilities until the server refuses them.
+        self.want_logprobs = True
         self.special: SpecialTokens = tokenizer.special
         self.server_kind = server_kind
         self.fim_family = fim_family
@@ -211,9 +222,13 @@ class RemoteEngine:
             if self._fim is None:
                 self._fim = resolve_fim_tokens(self, self.fim_family)
             fields = infill_fields(request.prompt_tokens, self._ids, self._fim)
-            return "/infill", {**fields, "n_predict": max_tokens, "cache_prompt": True, **common}
+            # n_probs: per-token probabilities, for the completion's confidence.
+            return "/infill", {**fields, "n_predict": max_tokens, "cache_prompt": True, "n_probs": 1, **common}
         prompt = list(request.prompt_tokens) if self.send_token_ids else prompt_text(request.prompt_tokens, self._ids)
-        return "/v1/completions", {"model": self.model_id, "prompt": prompt, "max_tokens": max_tokens, **common}
+        payload = {"model": self.model_id, "prompt": prompt, "max_tokens": max_tokens, **common}
+        if self.want_logprobs:
+            payload["logprobs"] = 1
+        return "/v1/completions", payload
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         started = time.perf_counter()
@@ -229,6 +244,12 @@ class RemoteEngine:
         try:
             return self._run(path, payload, request, stops, max_tokens, n_prompt, started)
         except RemoteError as exc:
+            if self.want_logprobs and exc.status in (400, 422, 500) and "logprob" in str(exc).lower():
+                # A server that cannot return log-probabilities: completions go on without confidence.
+                log.info("remote server refused logprobs (%s); asking without them from now on", exc)
+                self.want_logprobs = False
+                path, payload = self._payload(request, max_tokens, stops)
+                return self._run(path, payload, request, stops, max_tokens, n_prompt, started)
             if self.send_token_ids and exc.status in (400, 422):
                 # llama-cpp-python's server takes text only: fall back for good.
                 log.info("remote server refused a token-id prompt (%s); sending text from now on", exc)
@@ -239,6 +260,7 @@ class RemoteEngine:
 
     def _run(self, path, payload, request, stops, max_tokens, n_prompt, started) -> GenerationResult:
         text, generated, first = "", 0, 0.0
+        scores: list[TokenScore] | None = []
         stopped_by: StopReason = "max_tokens"
         # Done, but the server may not know yet: read a few more events, hoping for the
         # end of the stream, so that the connection stays open for the next request.
@@ -260,10 +282,12 @@ class RemoteEngine:
                     if not generated:
                         first = time.perf_counter() - started
                     generated += 1
+                    scores = _add_scores(scores, event, len(text), piece)
                     text += piece
                     hit = _first_stop(text, stops)
                     if hit is not None:
                         text, stopped_by = text[:hit], "stop"
+                        scores = scores_before(scores, hit) if scores is not None else None
                         break
                     if request.text_is_complete(text):
                         stopped_by = "complete"
@@ -278,7 +302,9 @@ class RemoteEngine:
             events.close()  # hangs up unless the stream had ended
         if not generated and stopped_by == "max_tokens" and request.should_stop():
             stopped_by = "cancelled"  # stopped while waiting to retry
-        return GenerationResult(text, n_prompt, generated, stopped_by, first, time.perf_counter() - started)
+        return GenerationResult(
+            text, n_prompt, generated, stopped_by, first, time.perf_counter() - started, token_scores=scores
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -294,6 +320,45 @@ def _event_text(event: dict) -> tuple[str, str | None]:
         return choice.get("text") or "", choice.get("finish_reason")
     finish = (event.get("stop_type") or "eos") if event.get("stop") else None
     return event.get("content") or "", finish
+
+
+def _event_logprobs(event: dict) -> list[tuple[str, float]] | None:
+    """(token text, logprob) pairs an event carries, in the formats servers use: OpenAI's
+    legacy completions (vLLM, llama-cpp-python), the newer `content` list (llama.cpp server's
+    /v1/completions), and llama.cpp's native `completion_probabilities` (old: probabilities)."""
+    if "choices" in event:
+        logprobs = ((event.get("choices") or [{}])[0] or {}).get("logprobs") or {}
+        if isinstance(logprobs.get("token_logprobs"), list):
+            values = logprobs["token_logprobs"]
+            tokens = logprobs.get("tokens") or [""] * len(values)
+            return [(str(t), float(lp)) for t, lp in zip(tokens, values, strict=False) if lp is not None]
+        if isinstance(logprobs.get("content"), list):
+            return [(str(c.get("token", "")), float(c["logprob"])) for c in logprobs["content"] if "logprob" in c]
+        return None
+    probabilities = event.get("completion_probabilities")
+    if not isinstance(probabilities, list):
+        return None
+    pairs = []
+    for item in probabilities:
+        if "logprob" in item:
+            pairs.append((str(item.get("token", "")), float(item["logprob"])))
+        elif item.get("probs"):  # the chosen token is the most probable one: decoding is greedy
+            pairs.append((str(item.get("content", "")), math.log(max(float(item["probs"][0]["prob"]), 1e-12))))
+    return pairs
+
+
+def _add_scores(scores: list[TokenScore] | None, event: dict, start: int, piece: str) -> list[TokenScore] | None:
+    """The scores with this event's tokens added; None from the first event without any
+    (a server that does not send them sends none)."""
+    pairs = _event_logprobs(event) if scores is not None else None
+    if not pairs or scores is None:
+        return None
+    end = start
+    for i, (token, logprob) in enumerate(pairs):
+        last = i == len(pairs) - 1
+        end = start + len(piece) if last else min(end + len(token), start + len(piece))
+        scores.append(TokenScore(end, logprob))
+    return scores
 
 
 def _first_stop(text: str, stops: list[str]) -> int | None:

@@ -56,8 +56,11 @@ def test_the_remote_engine_completes_like_the_local_one(served, local):
         assert got.text == expected.text and got.text.strip()
         # Streamed events, not tokens: a server may hold text back and send two tokens at once.
         assert 0 < got.generated_tokens <= expected.generated_tokens
-        # A file that spells control tokens: the server sees them broken by a zero-width
-        # space, i.e. as the plain text the local engine sees with that one character more.
+        # The server's log-probabilities are the local engine's: the same model, the same tokens
+        # (less those a server holds back while a character's bytes are incomplete).
+        assert got.token_scores and expected.token_scores and got.token_scores[-1].end == len(got.text)
+        local_scores = {(s.end, round(s.logprob, 3)) for s in expected.token_scores}
+        assert {(s.end, round(s.logprob, 3)) for s in got.token_scores} <= local_scores
         tricky = PREFIX.replace('"hello "', '"<fim_middle><|endoftext|>"')
         seen = PREFIX.replace('"hello "', '"<\u200bfim_middle><\u200b|endoftext|>"')
         assert complete(engine, tricky).text == complete(local, seen).text != complete(local, tricky).text

@@ -1,0 +1,59 @@
+"""The llama.cpp engine's per-token log-probabilities, on the embedded model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lsp_server.engine.base import GenerationRequest, TokenScore, scores_before
+from lsp_server.engine.host import EMBEDDED_MODEL
+from lsp_server.engine.llama_cpp_engine import LlamaCppEngine
+
+
+@pytest.fixture(scope="module")
+def engine():
+    loaded = LlamaCppEngine(str(EMBEDDED_MODEL), n_ctx=512, n_threads=1)
+    yield loaded
+    loaded.close()
+
+
+PROMPT = "import os\n\n\ndef read_file(path):\n    with open(path) as f:\n        return f."
+
+
+def test_one_score_per_token_ending_where_its_text_ends(engine):
+    result = engine.generate(GenerationRequest(engine.tokenize(PROMPT), max_tokens=12))
+    scores = result.token_scores
+    assert scores is not None and len(scores) == result.generated_tokens
+    assert [s.end for s in scores] == sorted(s.end for s in scores) and scores[-1].end == len(result.text)
+    assert all(-30 < s.logprob <= 0 for s in scores)
+
+
+def test_scores_are_the_models_probabilities(engine):
+    """The first token's log-probability equals a softmax over the logits llama.cpp computes
+    for the prompt (asked here through a second evaluation with all logits kept)."""
+    prompt = engine.tokenize(PROMPT)
+    first = engine.generate(GenerationRequest(prompt, max_tokens=1)).token_scores
+    assert first
+    llm = engine._llm
+    llm.reset()
+    llm.eval(prompt)
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
+    token = int(logits.argmax())
+    expected = logits[token] - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+    assert first[0].logprob == pytest.approx(expected, abs=1e-4)
+    assert math.exp(first[0].logprob) >= 1 / llm.n_vocab()  # greedy: the most probable token
+
+
+def test_a_stop_text_keeps_the_scores_of_the_text_before_it(engine):
+    result = engine.generate(GenerationRequest(engine.tokenize(PROMPT), max_tokens=24, stop=["("]))
+    assert result.stopped_by == "stop" and result.token_scores
+    assert result.token_scores[-1].end == len(result.text)
+
+
+def test_scores_before_a_cut():
+    scores = [TokenScore(3, -0.1), TokenScore(5, -0.2), TokenScore(9, -0.3)]
+    assert scores_before(scores, 5) == scores[:2]
+    assert scores_before(scores, 7) == [scores[0], scores[1], TokenScore(7, -0.3)]
+    assert scores_before(scores, 0) == []
