@@ -19,8 +19,19 @@ sampled hidden texts are blanked in the held-out files, so no context can leak t
 Models: the embedded one (models/infill-tiny-code.gguf) and, as the floor, the random-weight
 model of models/build_test_model.py.
 
+Confidence: the server runs with `completion.minConfidence` 0 (everything shown) and reports,
+per cursor, the suggestion and its tokens' log-probabilities (infill/lastCompletion). The
+benchmark replays the server's own confidence check (lsp_server/completion/confidence.py) at
+each threshold and prints, per threshold, the coverage (share of cursors where something is
+shown) and the precision among shown suggestions: exact match, and edit similarity >= 0.8.
+`--plot PNG` draws precision against coverage; `--calibrate` picks the threshold with the
+best exact precision that still shows at least CALIBRATION_MIN_COVERAGE of cursors and writes
+it to models/calibration.json for the model's file name (calibrate on one seed, report on
+another: the cursors differ).
+
 Usage: python bench/quality.py [--n 150] [--seed 0] [--models embedded,random]
                                [--context on,off] [--model-path GGUF] [--json OUT.json]
+                               [--plot OUT.png] [--calibrate]
        infill bench quality [same flags]
 """
 
@@ -45,9 +56,19 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from lsp_server.completion.confidence import CALIBRATION_FILE, calibrated_threshold, judge
+from lsp_server.engine.base import TokenScore
+
 REPO = Path(__file__).resolve().parents[1]
 HELDOUT_LIST = REPO / "models" / "train" / "heldout_files.txt"
 EMBEDDED = REPO / "models" / "infill-tiny-code.gguf"
+THRESHOLDS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# Calibration: the lowest threshold at which this share of shown suggestions are right as far
+# as they go (exact, or a correct start of the hidden text: Tab never inserts a mistake)...
+CALIBRATION_TARGET_RIGHT = 0.5
+# ... unless that shows suggestions at fewer cursors than this (a goal of 20%, with margin).
+CALIBRATION_MIN_COVERAGE = 0.25
+GOOD_SIMILARITY = 0.8
 # Standard-library folders left out of the workspace copy (test suites, GUI, bundled data),
 # the same ones models/train/prepare_data.py leaves out of the training corpus.
 STDLIB_SKIP = {
@@ -84,6 +105,10 @@ class Result:
     latency_ms: float
     reason: str
     context_tokens: int = 0
+    # The suggestion before the confidence check, and its tokens' (end, log-probability).
+    candidate: str = ""
+    scores: list[tuple[int, float]] | None = None
+    syntax: str = ""  # what the syntax check did: kept, cut, dropped, unchecked
 
 
 @dataclass
@@ -277,7 +302,9 @@ class Session:
         env = {**os.environ, "XDG_CACHE_HOME": str(cache), "INFILL_LOG_LEVEL": "WARNING"}
         await self.client.start_io(sys.executable, "-m", "lsp_server", "serve", env=env, cwd=str(REPO))
         asyncio.get_running_loop().create_task(self._drain_stderr())
-        options = {"model": {"path": model}, "context": {"enabled": context}, "completion": {"maxTokens": max_tokens}}
+        # Everything shown: the confidence check is replayed per threshold from the reports.
+        completion = {"maxTokens": max_tokens, "minConfidence": 0}
+        options = {"model": {"path": model}, "context": {"enabled": context}, "completion": completion}
         started = time.perf_counter()
         await asyncio.wait_for(
             self.client.initialize_async(
@@ -386,6 +413,9 @@ async def run_one(
                     latency,
                     str(stats.get("reason")),
                     int(stats.get("contextTokens") or 0),
+                    str(stats.get("candidate") or ""),
+                    [tuple(x) for x in stats["candidateScores"]] if stats.get("candidateScores") else None,
+                    str(stats.get("syntaxCheck") or ""),
                 )
             )
     finally:
@@ -416,6 +446,116 @@ def summarize(run: Run) -> dict:
     }
 
 
+def shown_at(result: Result, threshold: float) -> str:
+    """The first line the server would show at this minConfidence (its own check, replayed)."""
+    if threshold <= 0 or result.scores is None:
+        return result.prediction
+    scores = [TokenScore(int(end), float(logprob)) for end, logprob in result.scores]
+    return first_line(judge(result.candidate, scores, threshold).text)
+
+
+def precision_coverage(results: list[Result], thresholds=THRESHOLDS) -> list[dict]:
+    """Per threshold: coverage, and among shown suggestions the share that is exact, close
+    (edit similarity >= 0.8), and right as far as it goes (exact or a correct start)."""
+    rows = []
+    for threshold in thresholds:
+        shown = [(r, text) for r in results if (text := shown_at(r, threshold)).strip()]
+        exact = sum(text.strip() == r.case.hidden.strip() for r, text in shown)
+        good = sum(edit_similarity(text, r.case.hidden) >= GOOD_SIMILARITY for r, text in shown)
+        right = sum(r.case.hidden.strip().startswith(text.strip()) for r, text in shown)
+
+        def share(count: int, shown: list = shown) -> float:
+            return round(100.0 * count / len(shown), 1) if shown else float("nan")
+
+        rows.append(
+            {
+                "threshold": threshold,
+                "coverage_pct": round(100.0 * len(shown) / len(results), 1) if results else float("nan"),
+                "exact_precision_pct": share(exact),
+                "good_precision_pct": share(good),
+                "right_precision_pct": share(right),
+                "shown": len(shown),
+            }
+        )
+    return rows
+
+
+def calibrate(results: list[Result]) -> float:
+    """The lowest threshold at which CALIBRATION_TARGET_RIGHT of the shown suggestions are
+    right as far as they go, or, when reaching that would show suggestions at fewer than
+    CALIBRATION_MIN_COVERAGE of cursors, the highest threshold that still shows that many.
+    A good model keeps a low bar and most of its suggestions; a weak one is held to its best."""
+    grid = [round(0.01 * i, 2) for i in range(0, 100)]
+    rows = [r for r in precision_coverage(results, grid) if r["coverage_pct"] >= 100 * CALIBRATION_MIN_COVERAGE]
+    if not rows:
+        return 0.0
+    reaching = [r for r in rows if r["right_precision_pct"] >= 100 * CALIBRATION_TARGET_RIGHT]
+    return float(reaching[0]["threshold"] if reaching else rows[-1]["threshold"])
+
+
+def write_calibration(model_file: str, threshold: float, note: str, path: Path = CALIBRATION_FILE) -> None:
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data.setdefault(
+        "about",
+        "completion.minConfidence per model file, from `infill bench quality --calibrate` on held-out code.",
+    )
+    data.setdefault("models", {})[model_file] = {"min_confidence": threshold, "calibrated_on": note}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def confidence_table(name: str, rows: list[dict], marked: float | None) -> str:
+    out = [
+        f"{name}: precision among shown suggestions and coverage, by completion.minConfidence",
+        "| minConfidence | coverage % | exact % of shown | edit sim >= 0.8 % of shown | right so far % of shown |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mark = " (calibrated)" if marked is not None and abs(r["threshold"] - marked) < 1e-9 else ""
+        out.append(
+            f"| {r['threshold']}{mark} | {r['coverage_pct']} | {r['exact_precision_pct']} | "
+            f"{r['good_precision_pct']} | {r['right_precision_pct']} |"
+        )
+    return "\n".join(out)
+
+
+def plot(curves: dict[str, list[dict]], marked: dict[str, float], out: Path) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: .venv/bin/pip install -e '.[bench]'") from None
+
+    matplotlib.use("Agg")  # no display: write the file only
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, rows in curves.items():
+        coverage = [r["coverage_pct"] for r in rows]
+        for key, style, label in (
+            ("exact_precision_pct", "-o", "exact"),
+            ("good_precision_pct", "--s", "edit sim >= 0.8"),
+            ("right_precision_pct", ":^", "right so far"),
+        ):
+            line = ax.plot(coverage, [r[key] for r in rows], style, markersize=3, label=f"{name}: {label}")[0]
+            if name in marked:
+                at = min(rows, key=lambda r: abs(r["threshold"] - marked[name]))
+                ax.annotate(
+                    f"minConfidence {marked[name]}",
+                    (at["coverage_pct"], at[key]),
+                    textcoords="offset points",
+                    xytext=(8, 6),
+                    fontsize=8,
+                    color=line.get_color(),
+                )
+    ax.set_xlabel("coverage: cursors with a suggestion shown (%)")
+    ax.set_ylabel("precision among shown suggestions (%)")
+    ax.set_title("Completion precision against coverage (held-out standard-library code)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
 def table(rows: list[dict]) -> str:
     head = (
         "| model | context | exact % | edit sim | exact % (line) | exact % (span) | empty % | context used % | p50 ms |"
@@ -439,6 +579,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-path", default=str(EMBEDDED), help="GGUF used as the 'embedded' model")
     parser.add_argument("--max-tokens", type=int, default=48, help="completion.maxTokens for the server")
     parser.add_argument("--json", type=Path, help="write the summary and every case's result here")
+    parser.add_argument("--plot", type=Path, help="write a PNG of precision against coverage here")
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help=f"write the best minConfidence of the first model to {CALIBRATION_FILE.relative_to(REPO)}",
+    )
     args = parser.parse_args(argv)
 
     cases = make_cases(args.n, args.seed)
@@ -479,6 +625,27 @@ def main(argv: list[str] | None = None) -> int:
         f"seed {args.seed}"
     )
     print(table(rows))
+    syntax = [r.syntax for run in runs for r in run.results if r.syntax]
+    if syntax:
+        counts = {action: syntax.count(action) for action in sorted(set(syntax))}
+        print("syntax check: " + ", ".join(f"{action} {count}" for action, count in counts.items()))
+    curves: dict[str, list[dict]] = {}
+    marked: dict[str, float] = {}
+    for run in runs:
+        label = f"{run.model} context {'on' if run.context else 'off'}"
+        curves[label] = precision_coverage(run.results)
+        model_file = Path(paths[run.model]).name
+        if args.calibrate and run is runs[0]:
+            marked[label] = calibrate(run.results)
+            write_calibration(model_file, marked[label], f"{len(cases)} cursors, seed {args.seed}")
+            print(f"calibrated minConfidence for {model_file}: {marked[label]}")
+        else:
+            marked[label] = calibrated_threshold(model_file)
+        print()
+        print(confidence_table(label, curves[label], marked[label]))
+    if args.plot:
+        plot(curves, marked, args.plot)
+        print(f"\nplot: {args.plot}")
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -486,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
                     "n": len(cases),
                     "seed": args.seed,
                     "summary": rows,
+                    "precision_coverage": curves,
                     "cases": {
                         f"{r.model}/context-{'on' if r.context else 'off'}": [
                             {
@@ -496,6 +664,9 @@ def main(argv: list[str] | None = None) -> int:
                                 "latency_ms": round(x.latency_ms, 1),
                                 "reason": x.reason,
                                 "context_tokens": x.context_tokens,
+                                "candidate": x.candidate,
+                                "scores": x.scores,
+                                "syntax": x.syntax,
                             }
                             for x in r.results
                         ]

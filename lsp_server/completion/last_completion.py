@@ -26,6 +26,11 @@ async def last_completion_report(
     result: dict[str, Any] = outcome.timings()
     result["inFlight"] = service.in_flight
     result["text"] = outcome.text
+    # Before the confidence check, with each token's end and log-probability: benchmarks
+    # replay the check at other thresholds from these.
+    result["candidate"] = outcome.candidate
+    if outcome.candidate_scores is not None:
+        result["candidateScores"] = [[s.end, round(s.logprob, 5)] for s in outcome.candidate_scores]
     want_prompt = bool(getattr(params, "includePrompt", False))
     engine = host.engine
     if want_prompt and outcome.prompt_token_ids and host.ready() and engine is not None:

@@ -9,6 +9,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from lsp_server.completion.after_accept import FINISHED_LINE_MIN_CONFIDENCE, line_is_finished
 from lsp_server.completion.service import CompletionRequest, CompletionService
 from lsp_server.settings import parse_settings
 from lsp_server.engine.host import EngineHost
@@ -276,3 +277,46 @@ async def test_configuration_from_workspace_configuration(test_model, tmp_path):
         uri = (tmp_path / "a.py").as_uri()
         s.open(uri, "def f(x):\n    return ")
         assert (await s.complete(uri, 1, 11)).items
+
+
+async def test_a_low_confidence_completion_is_cut_or_empty(tmp_path):
+    """The embedded model, everything shown (minConfidence 0), then a bar no suggestion of it
+    reaches: the answer becomes the confident start of the same suggestion, or nothing."""
+    uri = (tmp_path / "app.py").as_uri()
+    line = SOURCE.splitlines().index("    return ")
+    async with lsp_session({"completion": {"minConfidence": 0}}, tmp_path) as s:
+        s.open(uri, SOURCE)
+        everything = (await s.complete(uri, line, 11)).items[0].insert_text
+        shown = await s.last_completion()
+        assert everything.strip() and shown["confidence"] < 0.999 and shown["candidate"] == everything
+        assert len(shown["candidateScores"]) >= 1
+    async with lsp_session({"completion": {"minConfidence": 0.999}}, tmp_path) as s:
+        s.open(uri, SOURCE)
+        result = await s.complete(uri, line, 11)
+        stats = await s.last_completion()
+        assert stats["candidate"] == everything and stats["minConfidence"] == 0.999
+        cut = result.items[0].insert_text if result.items else ""
+        assert cut != everything and everything.startswith(cut)
+        assert stats["reason"] == ("model" if cut else "empty")
+
+
+async def test_after_tab_finishes_a_line_only_a_sure_suggestion_follows(tmp_path):
+    """Accept the embedded model's suggestion, which ends the line; the editor asks again at
+    once, and that request is held to the finished-line bar."""
+    uri = (tmp_path / "app.py").as_uri()
+    line = SOURCE.splitlines().index("    return ")
+    async with lsp_session({"completion": {"minConfidence": 0}}, tmp_path) as s:
+        s.open(uri, SOURCE)
+        suggestion = (await s.complete(uri, line, 11)).items[0].insert_text
+        assert line_is_finished("    return " + suggestion)
+        accepted = SOURCE.replace("    return \n", "    return " + suggestion + "\n")
+        s.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=accepted)],
+            )
+        )
+        await s.complete(uri, line, 11 + len(suggestion))
+        stats = await s.last_completion()
+        assert stats["minConfidence"] == FINISHED_LINE_MIN_CONFIDENCE
+        assert not stats["text"] or stats["confidence"] >= FINISHED_LINE_MIN_CONFIDENCE

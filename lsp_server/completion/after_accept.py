@@ -1,0 +1,77 @@
+"""Right after a suggestion that finished a line was accepted, suggest more only when sure.
+
+When Tab accepts `self.headers.update(headers)`, the editor asks again at once, with the cursor
+after the closing parenthesis. A line that closes all its brackets and ends a statement is a
+weak place for more text on the same line: what a model adds there (`(self.headers)`, `:`) is
+mostly junk that a second Tab would turn into a syntax error. So the service asks for a much
+higher confidence there (FINISHED_LINE_MIN_CONFIDENCE), and shows nothing when the engine
+gives no confidence at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The bar after an accepted suggestion that finished its line (probability of the least likely
+# token): well above any calibrated threshold, so only what the model is sure of shows there.
+FINISHED_LINE_MIN_CONFIDENCE = 0.6
+# A line ending in one of these goes on: an operator, a separator, an opener or a continuation.
+_CONTINUES = tuple(",.\\([{:=+-*/%<>&|^~@!") + (" and", " or", " not", " in", " is", "->", "=>")
+
+
+@dataclass(frozen=True)
+class _Shown:
+    uri: str
+    document_length: int
+    offset: int  # the cursor when the suggestion was shown
+    line_before: str  # the cursor's line up to the cursor, then
+    text: str  # the suggestion
+
+
+def line_is_finished(line: str) -> bool:
+    """True when the line closes every bracket it opens and does not end with something that
+    asks for more (an operator, a comma, an opener, a backslash)."""
+    code = line.rstrip()
+    if not code.strip():
+        return False
+    depth = 0
+    for char in code:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+    return depth == 0 and not code.endswith(_CONTINUES)
+
+
+class AcceptedSuggestions:
+    """Remembers the last suggestion shown, to recognise the request that follows its acceptance."""
+
+    def __init__(self) -> None:
+        self._last: _Shown | None = None
+
+    def shown(self, uri: str, text: str, offset: int, suggestion: str) -> None:
+        if not suggestion:
+            self._last = None
+            return
+        line_start = text.rfind("\n", 0, offset) + 1
+        self._last = _Shown(uri, len(text), offset, text[line_start:offset], suggestion)
+
+    def finished_a_line(self, uri: str, text: str, offset: int) -> bool:
+        """True when the document is the last one with its suggestion accepted whole, the
+        cursor right after it, at the end of a line the suggestion finished."""
+        last = self._last
+        if last is None or last.uri != uri:
+            return False
+        # Compared where the suggestion went, not whole documents: this runs on every keystroke.
+        accepted = (
+            offset == last.offset + len(last.text)
+            and len(text) == last.document_length + len(last.text)
+            and text.startswith(last.text, last.offset)
+            and text.startswith(last.line_before, last.offset - len(last.line_before))
+        )
+        if not accepted:
+            return False
+        line_start = text.rfind("\n", 0, offset) + 1
+        line_end = text.find("\n", offset)
+        rest_of_line = text[offset:] if line_end < 0 else text[offset:line_end]
+        return not rest_of_line.strip() and line_is_finished(text[line_start:offset])
