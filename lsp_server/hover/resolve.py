@@ -23,6 +23,11 @@ _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _BASE_BEFORE = re.compile(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::)\s*$")
 FENCE_LANGUAGES = {"tsx": "tsx", "cpp": "cpp", "c": "c"}  # default: the index's language name
 MAX_DOC_CHARS = 4000
+# The member that constructs a class, by language: its signature is what a caller writes.
+# (C++ and Java constructors carry the class's own name; Rust's is `new` by convention.)
+CONSTRUCTORS = {"python": ("__init__", "__new__"), "typescript": ("constructor",), "tsx": ("constructor",)}
+CONSTRUCTORS["javascript"] = CONSTRUCTORS["typescript"]
+CLASS_KINDS = ("class", "struct")
 
 
 @dataclass
@@ -105,16 +110,34 @@ def resolve_hover(
             return None
         symbol = candidates[0]
     location = f"{relative_path(symbol.path, index.roots)}:{symbol.start_line + 1}"
+    signature, doc = symbol.signature, symbol.doc
+    constructor = _constructor(resolver, symbol)
+    if constructor is not None:
+        # `class Request` alone does not say how to make one: show the constructor under it,
+        # and its documentation when the class has none.
+        signature = f"{signature.rstrip()}\n    {constructor.signature.strip()}"
+        doc = doc or constructor.doc
     return HoverInfo(
         name,
-        symbol.signature,
-        symbol.doc,
+        signature,
+        doc,
         FENCE_LANGUAGES.get(symbol.language, symbol.language),
         symbol,
         location,
         start_column=start,
         end_column=end,
     )
+
+
+def _constructor(resolver: Resolver, symbol: Symbol) -> Symbol | None:
+    if symbol.kind not in CLASS_KINDS:
+        return None
+    rust_new = ("new",) if symbol.language == "rust" else ()
+    for name in (*CONSTRUCTORS.get(symbol.language, ()), symbol.name, *rust_new):
+        members = [m for m in resolver.members(symbol, name) if m.kind in ("method", "function", "constructor")]
+        if members:
+            return members[0]
+    return None
 
 
 def _member_of_enclosing_class(resolver: Resolver, entry, line: int, name: str) -> Symbol | None:

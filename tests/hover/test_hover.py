@@ -93,3 +93,63 @@ def test_summary_cache_persists_by_content_hash(tmp_path, index):
     cache.put("abc", "  Returns   the answer. ")
     assert SummaryCache(tmp_path / "summaries.json").get("abc") == "Returns the answer."
     assert cache.get("other") is None
+
+
+CONSTRUCTORS = {
+    "req.py": (
+        "class Request(Base):\n"
+        '    """A request."""\n\n'
+        "    def __init__(self, method: str, url: str, headers=None):\n"
+        "        self.method = method\n",
+        "Request",
+        "def __init__(self, method: str, url: str, headers=None)",
+    ),
+    "point.ts": (
+        "export class Point {\n  constructor(public x: number, public y: number) {}\n  norm(): number { return 0; }\n}\n",
+        "Point",
+        "constructor(public x: number, public y: number)",
+    ),
+    "Box.java": (
+        "public class Box {\n    private int size;\n    public Box(int size) { this.size = size; }\n}\n",
+        "Box",
+        "public Box(int size)",
+    ),
+    "counter.rs": (
+        "pub struct Counter { n: u32 }\nimpl Counter {\n    pub fn new(start: u32) -> Self { Counter { n: start } }\n}\n",
+        "Counter",
+        "pub fn new(start: u32) -> Self",
+    ),
+}
+
+
+@pytest.mark.parametrize("file", sorted(CONSTRUCTORS))
+def test_a_class_shows_its_constructor_signature(tmp_path, file):
+    from lsp_server.index import WorkspaceIndex
+
+    text, name, constructor = CONSTRUCTORS[file]
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / file).write_text(text, encoding="utf-8")
+    index = WorkspaceIndex([tmp_path / "ws"], db_path=tmp_path / "index.sqlite3", workers=0)
+    try:
+        index.build()
+        info = hover(index, file, text, name)
+        assert info is not None and info.symbol.name == name
+        signature_block = info.markdown().split("```")[1]
+        assert constructor in signature_block and signature_block.index(name) < signature_block.index(constructor)
+    finally:
+        index.close()
+
+
+def test_a_class_without_a_docstring_shows_its_constructors(tmp_path):
+    from lsp_server.index import WorkspaceIndex
+
+    text = 'class Plain:\n    def __init__(self, value):\n        """Wrap value."""\n        self.value = value\n'
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "plain.py").write_text(text, encoding="utf-8")
+    index = WorkspaceIndex([tmp_path / "ws"], db_path=tmp_path / "index.sqlite3", workers=0)
+    try:
+        index.build()
+        info = hover(index, "plain.py", text, "Plain")
+        assert "Wrap value." in info.markdown()
+    finally:
+        index.close()
