@@ -39,12 +39,17 @@ class TensorInfo:
 class GGUFHeader:
     metadata: dict
     tensors: list[TensorInfo]
+    # Those of the looked-for strings (read_gguf_header's `find_strings`) that some string
+    # array holds: e.g. whether the vocabulary has FIM control tokens.
+    found_strings: frozenset[str] = frozenset()
 
 
 class _Cursor:
-    def __init__(self, data) -> None:
+    def __init__(self, data, find_strings: frozenset[bytes] = frozenset()) -> None:
         self.data = data
         self.pos = 0
+        self.find_strings = find_strings
+        self.found: set[bytes] = set()
 
     def unpack(self, fmt: str):
         try:
@@ -79,8 +84,15 @@ class _Cursor:
         kind = self.unpack("<I")
         count = self.unpack("<Q")
         if kind == _STRING:
-            for _ in range(count):
-                self.skip_string()
+            if self.find_strings:
+                for _ in range(count):
+                    length = self.unpack("<Q")
+                    if length < 64 and bytes(self.data[self.pos : self.pos + length]) in self.find_strings:
+                        self.found.add(bytes(self.data[self.pos : self.pos + length]))
+                    self.pos += length
+            else:
+                for _ in range(count):
+                    self.skip_string()
             return range(count)  # only its length is of use here
         if kind in _SCALARS:
             size = struct.calcsize(_SCALARS[kind])
@@ -101,9 +113,12 @@ def tensor_bytes(dims: tuple[int, ...], kind: int) -> int:
     return elements // block * size
 
 
-def read_gguf_header(path: str | Path) -> GGUFHeader:
+def read_gguf_header(path: str | Path, find_strings: frozenset[str] = frozenset()) -> GGUFHeader:
+    """The metadata and tensor table; `find_strings`: strings to look for in string arrays
+    (the vocabulary), reported in `found_strings`."""
+    wanted = frozenset(s.encode("utf-8") for s in find_strings)
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        cursor = _Cursor(data)
+        cursor = _Cursor(data, wanted)
         if bytes(data[:4]) != MAGIC:
             raise GGUFHeaderError(f"not a GGUF file: {path}")
         cursor.pos = 4
@@ -124,4 +139,5 @@ def read_gguf_header(path: str | Path) -> GGUFHeader:
             kind = cursor.unpack("<I")
             cursor.unpack("<Q")  # offset into the data section
             tensors.append(TensorInfo(name, dims, kind, tensor_bytes(dims, kind)))
-        return GGUFHeader(metadata, tensors)
+        found = frozenset(b.decode("utf-8") for b in cursor.found)
+        return GGUFHeader(metadata, tensors, found)

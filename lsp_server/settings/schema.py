@@ -48,9 +48,14 @@ def setting(default: Any, description: str, **info: Any) -> Any:
 class ModelSettings:
     path: str | None = setting(
         None,
-        "GGUF model file, or the name of a pulled registry model (`infill models list`).",
+        "GGUF model file, or the name of a pulled registry model or of a model found on this machine "
+        "(`infill models list`).",
         editor_unset="",
         default_text="embedded model",
+    )
+    search_paths: list[str] = setting(
+        [],
+        "Folders searched for GGUF models, besides the Hugging Face, LM Studio, Ollama and llama.cpp caches.",
     )
     n_gpu_layers: int | None = setting(
         None,
