@@ -2,13 +2,15 @@
 
 Small named filters, each with one job and its own tests: decide whether the
 cursor wants one line or a block, cut the text at the end of the current block,
-drop text that repeats what already follows the cursor, cut a line the model
-repeats in a loop, never offer blank text.
+drop text that repeats what already follows the cursor, cut where the model falls
+into a loop, never offer blank text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .loops import loop_start
 
 BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", " do", " then")
 CLOSERS = {")": "(", "]": "[", "}": "{"}
@@ -126,19 +128,22 @@ def trim_suffix_overlap(text: str, ctx: CursorContext, suffix_lines: list[str]) 
     return text
 
 
-def cut_repeated_line(text: str, ctx: CursorContext) -> str:
-    """Cut the completion before a line that repeats the line above it exactly.
+def cut_loops(text: str, ctx: CursorContext) -> str:
+    """Cut the completion where it falls into a loop, keeping one copy of what repeats.
 
-    Greedy decoding, above all with small models, can fall into a loop that writes the
-    same line until max_lines; one copy is the useful part. Lines without a letter or
-    digit (closing brackets at the same level) are left alone. The first line is compared
-    as it will read in the editor: after the text before the cursor.
+    Greedy decoding, above all with small models, can repeat a phrase along a line, run one
+    character on, or write the same few lines over and over until max_lines. The rules are
+    the ones that stop such a generation early (loops.py), applied to each finished line in
+    turn: the first loop found is cut.
     """
-    lines = text.split("\n")
-    full = [ctx.line_prefix + lines[0]] + lines[1:]
-    for i in range(1, len(lines)):
-        if full[i] == full[i - 1] and any(c.isalnum() for c in full[i]):
-            return "\n".join(lines[:i])
+    line_end = -1
+    while line_end < len(text):
+        line_end = text.find("\n", line_end + 1)
+        if line_end < 0:
+            line_end = len(text)
+        cut = loop_start(text[:line_end], ctx.line_prefix, final=True)
+        if cut is not None:
+            return text[:cut]
     return text
 
 
@@ -152,6 +157,6 @@ def postprocess(raw: str, ctx: CursorContext, suffix_lines: list[str], multiline
     if not ctx.line_prefix.strip() and not multiline:
         text = text.lstrip("\n")
     text = cut_at_block_end(text, ctx, max_lines) if multiline else first_line_only(text)
-    text = cut_repeated_line(text, ctx)
+    text = cut_loops(text, ctx)
     text = trim_suffix_overlap(text, ctx, suffix_lines)
     return "" if is_blank(text) else text

@@ -27,6 +27,7 @@ from ..text import Cursor
 from .after_accept import FINISHED_LINE_MIN_CONFIDENCE, AcceptedSuggestions
 from .cache import CacheKey, CompletionCache
 from .confidence import calibrated_threshold, judge, shown_scores
+from .loops import loop_start
 from .postprocess import CursorContext, block_finished, postprocess, wants_multiline
 
 log = logging.getLogger(__name__)
@@ -248,8 +249,10 @@ class CompletionService:
                 stop=list(options.stop) + ([] if multiline else ["\n"]) + list(fim.stop_texts),
                 stop_ids=fim.stop_ids,
                 should_stop=self._count_token,
-                text_is_complete=(
-                    (lambda text: block_finished(text, ctx, options.max_lines)) if multiline else (lambda text: False)
+                # Stop at the end of the block, or as soon as the model falls into a loop (loops.py).
+                text_is_complete=lambda text: (
+                    (multiline and block_finished(text, ctx, options.max_lines))
+                    or loop_start(text, ctx.line_prefix) is not None
                 ),
             )
 

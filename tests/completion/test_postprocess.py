@@ -52,9 +52,9 @@ def test_trim_suffix_overlap(row):
     assert filters.trim_suffix_overlap(row["text"], cursor(row), row["suffix_lines"]) == row["expect"]
 
 
-@pytest.mark.parametrize("row", cases("cut_repeated_line"))
-def test_cut_repeated_line(row):
-    assert filters.cut_repeated_line(row["text"], cursor(row)) == row["expect"]
+@pytest.mark.parametrize("row", cases("cut_loops"))
+def test_cut_loops(row):
+    assert filters.cut_loops(row["text"], cursor(row)) == row["expect"]
 
 
 @pytest.mark.parametrize("row", cases("postprocess"))
