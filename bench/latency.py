@@ -207,6 +207,54 @@ def http_round_trips(url: str, count: int = 100) -> list[float]:
     return times
 
 
+def syntax_check_times(text: str, language_id: str, count: int = 200) -> dict[str, list[float]]:
+    """Milliseconds of the syntax check of a suggestion (lsp_server/completion/syntax_check.py) at
+    `count` cursors spread over a document, each in the middle of a line whose rest is removed:
+    the rest as the suggestion (valid code, kept: two parses) and with a stray `))` (cut)."""
+    from lsp_server.completion.syntax_check import check_suggestion
+
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    check_suggestion(text, 0, "x", language_id)  # loads the grammar: not part of a check
+    times: dict[str, list[float]] = {"kept": [], "cut": []}
+    for i in pick_lines(text, count):
+        line = lines[i]
+        column = len(line) - len(line.lstrip()) + len(line.strip()) // 2
+        offset = starts[i] + column
+        document = text[:offset] + text[starts[i] + len(line) :]
+        for name, suggestion in (("kept", line[column:]), ("cut", line[column:] + "))")):
+            started = time.perf_counter()
+            check_suggestion(document, offset, suggestion, language_id)
+            times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def print_syntax_check() -> None:
+    """The syntax check's cost on a 2,000-line Python file of this Python and a TypeScript file
+    of the same size (bench/_synthetic.py), without the language server or a model."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import random
+
+    from _synthetic import typescript_unit
+
+    python = (Path(sysconfig.get_paths()["stdlib"]) / "subprocess.py").read_text(encoding="utf-8")
+    rng = random.Random(0)
+    typescript = ""
+    while typescript.count("\n") < 2000:
+        typescript += typescript_unit(rng)
+    print("\nsyntax check of a suggestion, in the server's process (no model)")
+    print(f"{'document, verdict':<32}{'p50':>10}{'p95':>10}{'p99':>10}")
+    for language, text in (("python", python), ("typescript", typescript)):
+        for verdict, values in syntax_check_times(text, language).items():
+            name = f"{language} {text.count(chr(10))} lines, {verdict} (ms)"
+            print(
+                f"{name:<32}{percentile(values, 50):>10.2f}{percentile(values, 95):>10.2f}"
+                f"{percentile(values, 99):>10.2f}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="GGUF file (default: models/infill-tiny-code.gguf)")
@@ -225,7 +273,15 @@ def main() -> int:
         default="local",
         help="remote: also run against llama-cpp-python's server on loopback, and compare",
     )
+    parser.add_argument(
+        "--syntax-check-only",
+        action="store_true",
+        help="only the syntax check's microbenchmark (no server, no model); the full run ends with it",
+    )
     args = parser.parse_args()
+    if args.syntax_check_only:
+        print_syntax_check()
+        return 0
     if args.model is None:
         embedded = REPO / "models" / "infill-tiny-code.gguf"
         if embedded.exists():
@@ -268,6 +324,7 @@ def main() -> int:
             f"{'of which a bare HTTP round trip':<32}{percentile(round_trips, 50):>+10.2f}"
             f"{percentile(round_trips, 95):>+10.2f}   (GET /v1/models, kept-alive connection)"
         )
+    print_syntax_check()
     return 0
 
 

@@ -29,6 +29,7 @@ from .cache import CacheKey, CompletionCache
 from .confidence import calibrated_threshold, judge, shown_scores
 from .loops import loop_start
 from .postprocess import CursorContext, block_finished, postprocess, wants_multiline
+from .syntax_check import check_suggestion
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class CompletionOutcome:
     candidate_scores: list[TokenScore] | None = field(default=None, repr=False)
     confidence: float | None = None
     min_confidence: float | None = None
+    syntax_check: str = ""  # what the syntax check did: kept, cut, dropped, unchecked
 
     @property
     def overhead_ms(self) -> float:
@@ -99,6 +101,7 @@ class CompletionOutcome:
             "tokensPerSecond": round(self.tokens_per_second, 1),
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "minConfidence": self.min_confidence,
+            "syntaxCheck": self.syntax_check,
         }
 
 
@@ -286,6 +289,10 @@ class CompletionService:
             outcome.reason = "outdated"  # the document changed while the model ran
             return outcome
         candidate = postprocess(result.text, ctx, suffix_lines, multiline, options.max_lines)
+        if candidate:
+            # Never show text that breaks the code around it (syntax_check.py): cut it back or drop it.
+            verdict = check_suggestion(request.text, offset, candidate, request.language_id, request.path)
+            candidate, outcome.syntax_check = verdict.text, verdict.action
         scores = shown_scores(result.text, candidate, result.token_scores)
         threshold = options.min_confidence
         if threshold is None:

@@ -44,7 +44,7 @@ def reference(test_model):
     async def complete(text: str, line: int, character: int) -> str:
         service.cache.clear()
         cursor = cursor_from_lsp(text, line, character)
-        return (await service.complete(CompletionRequest("file:///ref.py", text, cursor))).text
+        return (await service.complete(CompletionRequest("file:///ref.py", text, cursor, "python"))).text
 
     yield complete
     worker.shutdown()
