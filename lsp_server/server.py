@@ -1,7 +1,8 @@
 """The Infill language server: the state every feature shares, and the server's own life.
 
 InfillServer holds the settings, the model thread and the engine host (shared by the
-completion, hover and explain features), the open documents, and the list of features.
+completion, hover and explain features), the explain model (loaded on first use, on the
+same thread; shared by explain and hover), the open documents, and the list of features.
 It answers the lifecycle messages itself (initialize, initialized, configuration changes,
 document sync, shutdown) and passes each event on to every feature. Which features run is
 decided in app.py; what each one does is in its own package.
@@ -26,6 +27,7 @@ from pygls.uris import to_fs_path
 
 from . import __version__
 from .documents import DocumentError, file_path, is_inside, read_source_file
+from .engine.explain_host import ExplainModelHost
 from .engine.host import EngineHost, EngineState, EngineStateName
 from .engine.worker import ModelWorker
 from .feature import DocumentEvent, Feature, FeatureSet
@@ -75,6 +77,7 @@ class InfillServer(LanguageServer):
         self.init_options: Any = None
         self.worker = ModelWorker()
         self.engine_host = EngineHost(self.worker, on_state=self._engine_state_changed)
+        self.explain_host = ExplainModelHost(self.engine_host)
         self.features = FeatureSet()
         self.background_tasks: set[asyncio.Task] = set()
         self._engine_retry_at = time.monotonic()

@@ -6,7 +6,11 @@ architecture, so llama.cpp loads and runs it like any downloaded model. Its
 output is deterministic (greedy decoding, fixed seed) but meaningless: it tests
 the plumbing, not completion quality.
 
-Usage: python models/build_test_model.py OUT.gguf [--embd 64] [--layers 2] [--seed 0]
+With --chatml it also carries a ChatML chat template (`tokenizer.chat_template`), as
+instruct models do: it then stands in for an explain (chat) model. Without it the file is
+byte for byte what it always was.
+
+Usage: python models/build_test_model.py OUT.gguf [--embd 64] [--layers 2] [--seed 0] [--chatml]
 """
 
 from __future__ import annotations
@@ -32,6 +36,15 @@ TOKENIZER_KEYS = [
     "tokenizer.ggml.eos_token_id",
     "tokenizer.ggml.unknown_token_id",
 ]
+
+# The ChatML template of instruct models such as Qwen2.5-Coder-Instruct, reduced to what
+# Infill renders (messages and the generation prompt).
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
 
 
 def _copy_tokenizer(reader: GGUFReader, writer: GGUFWriter) -> list[str]:
@@ -82,13 +95,15 @@ def build_test_model(
     ffn: int = 128,
     ctx: int = 4096,
     seed: int = 0,
+    chat_template: str | None = None,
+    name: str = "infill-test-random",
 ) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     reader = GGUFReader(str(vocab))
     tmp = out.with_suffix(out.suffix + ".tmp")
     writer = GGUFWriter(str(tmp), arch="llama")
-    writer.add_name("infill-test-random")
+    writer.add_name(name)
     writer.add_context_length(ctx)
     writer.add_embedding_length(embd)
     writer.add_block_count(layers)
@@ -100,6 +115,8 @@ def build_test_model(
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_file_type(LlamaFileType.MOSTLY_F16)
     tokens = _copy_tokenizer(reader, writer)
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
     n_vocab = len(tokens)
 
     rng = np.random.default_rng(seed)
@@ -143,8 +160,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--ffn", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--chatml", action="store_true", help="add a ChatML chat template (an explain model)")
     args = parser.parse_args(argv)
-    path = build_test_model(args.out, args.vocab, args.embd, args.layers, args.heads, args.ffn, seed=args.seed)
+    path = build_test_model(
+        args.out,
+        args.vocab,
+        args.embd,
+        args.layers,
+        args.heads,
+        args.ffn,
+        seed=args.seed,
+        chat_template=CHATML_TEMPLATE if args.chatml else None,
+        name="infill-test-chat" if args.chatml else "infill-test-random",
+    )
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     return 0
 

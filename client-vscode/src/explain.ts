@@ -1,10 +1,12 @@
 // "Infill: Explain Selection": sends the selection to the server command `infill.explain`
-// and shows the Markdown answer in the side panel, with progress and a Cancel button.
+// and shows the Markdown answer in the side panel, with progress and a Cancel button. While
+// the model writes, the text so far (`infill/explainPartial`) is shown as it grows.
 import * as vscode from 'vscode';
 import { randomUUID } from 'crypto';
 import { ExecuteCommandRequest, WorkDoneProgress } from 'vscode-languageclient/node';
 import { SERVER_EXPLAIN_COMMAND, explainArguments, explainMarkdown } from './clientOptions';
 import { ExplainPanel } from './explainPanel';
+import { EXPLAIN_PARTIAL_NOTIFICATION, LatestOnly, parseExplainPartial } from './explainStream';
 import { ServerManager } from './serverManager';
 
 export async function explainSelection(manager: ServerManager, panel: ExplainPanel): Promise<void> {
@@ -27,13 +29,21 @@ export async function explainSelection(manager: ServerManager, panel: ExplainPan
   const title = `${vscode.workspace.asRelativePath(document.uri)}, lines ${selection.start.line + 1}–${lastLine}`;
   const cancellation = new vscode.CancellationTokenSource();
   manager.log(`explain: sending ${SERVER_EXPLAIN_COMMAND} for ${title}`);
-  panel.open(title, () => cancellation.cancel());
+  const run = panel.open(title, () => cancellation.cancel());
 
   // The server reports progress ("reading definitions", "generating…") on this token.
   const progressToken = randomUUID();
   const progress = client.onProgress(WorkDoneProgress.type, progressToken, (value) => {
     if (!cancellation.token.isCancellationRequested && 'message' in value && value.message) {
       panel.showProgress(value.message);
+    }
+  });
+  // The text so far, on the same token; a slow render shows the newest text next.
+  const partials = new LatestOnly<string>((markdown) => panel.showPartial(run, markdown));
+  const partialNotifications = client.onNotification(EXPLAIN_PARTIAL_NOTIFICATION, (params: unknown) => {
+    const partial = parseExplainPartial(params);
+    if (partial && partial.token === progressToken && !cancellation.token.isCancellationRequested) {
+      partials.push(partial.markdown);
     }
   });
   try {
@@ -61,6 +71,8 @@ export async function explainSelection(manager: ServerManager, panel: ExplainPan
       panel.show({ state: 'error', title, error: `Explain failed: ${error instanceof Error ? error.message : String(error)}` });
     }
   } finally {
+    partials.close();
+    partialNotifications.dispose();
     progress.dispose();
     cancellation.dispose();
   }

@@ -1,5 +1,6 @@
 // The HTML of the "Infill: Explain" panel. Pure (no `vscode` import), unit-tested.
-// The page is rebuilt for each state; its only script posts "cancel" back to the extension.
+// The page is rebuilt for each state; its only script posts "cancel" back to the extension and,
+// while the model writes, puts the progress text and the rendered text so far in place.
 
 export type ExplainView =
   | { state: 'running'; title: string; progress?: string }
@@ -30,7 +31,8 @@ export function explainPageHtml(view: ExplainView, nonce: string, cspSource: str
   switch (view.state) {
     case 'running':
       body = `<p class="progress">${escapeHtml(view.progress || 'Asking the model…')}</p>
-        <button id="cancel">Cancel</button>`;
+        <button id="cancel">Cancel</button>
+        <div id="partial" class="partial" hidden></div>`;
       break;
     case 'done':
       body = view.answerHtml;
@@ -56,6 +58,7 @@ export function explainPageHtml(view: ExplainView, nonce: string, cspSource: str
   pre { white-space: pre-wrap; background: var(--vscode-textCodeBlock-background); padding: 8px; }
   .error { color: var(--vscode-errorForeground); }
   .note, .progress { opacity: 0.8; }
+  .partial { border-top: 1px solid var(--vscode-panel-border); margin-top: 12px; }
   button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: none; padding: 4px 12px; cursor: pointer; }
 </style>
 </head>
@@ -68,10 +71,18 @@ ${body}
   const vscode = acquireVsCodeApi();
   const cancel = document.getElementById('cancel');
   if (cancel) cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
-  // Progress messages update the text in place (rebuilding the page would reload it).
+  // Progress messages and the text so far update the page in place (rebuilding it would
+  // reload it). The text so far is HTML rendered by VS Code's Markdown renderer from text the
+  // server has sanitized (no raw HTML); this page's policy runs no other script.
   window.addEventListener('message', (event) => {
+    const data = event.data || {};
     const progress = document.querySelector('.progress');
-    if (event.data && event.data.type === 'progress' && progress) progress.textContent = event.data.text;
+    if (data.type === 'progress' && progress) progress.textContent = data.text;
+    const partial = document.getElementById('partial');
+    if (data.type === 'partial' && partial && typeof data.html === 'string') {
+      partial.innerHTML = data.html;
+      partial.hidden = false;
+    }
   });
 </script>
 </body>

@@ -28,8 +28,8 @@ EMBEDDED_MODEL = MODELS_DIR / "infill-tiny-code.gguf"
 CONTROL_TOKEN_MARGIN = 8
 
 EngineStateName = Literal["idle", "loading", "ready", "error", "disabled"]
-# "foreground" jobs (completions, explanations) run in order; a "background" job (a hover
-# summary) gives way, at its next token, to any job that is waiting for the model thread.
+# "foreground" jobs (completions) run in order; a "background" job (a hover summary, an
+# explanation) gives way, at its next token, to any foreground job waiting for the model thread.
 Priority = Literal["foreground", "background"]
 # Builds a generation for the loaded model, given the prompt tokens it may use.
 RequestBuilder = Callable[[Engine, FimTokens, int], GenerationRequest]
@@ -56,6 +56,13 @@ class EngineHost:
         self.engine: Engine | None = None
         self.fim: FimTokens | None = None
         self.state = EngineState("idle")
+        # The loaded model's chat template (read once, on the model thread): whether it can
+        # follow instructions, as Explain needs.
+        self.chat_template: str | None = None
+        # Called on the model thread before the engine is (re)loaded or unloaded: a second
+        # model on this thread (the explain model) goes first, so that the new completion
+        # model is planned against the whole GPU budget.
+        self.before_load: list[Callable[[], None]] = []
         self._on_state = on_state or (lambda state: None)
         self._loaded_key: tuple | None = None
 
@@ -106,9 +113,11 @@ class EngineHost:
         self._set_state("ready", self.engine.name)
 
     def _unload(self) -> None:
+        for hook in self.before_load:
+            hook()
         if self.engine is not None:
             self.engine.close()
-        self.engine, self.fim = None, None
+        self.engine, self.fim, self.chat_template = None, None, None
 
     def _load_blocking(self, settings: Settings) -> None:
         self._unload()
@@ -123,7 +132,7 @@ class EngineHost:
         except EngineError:
             engine.close()
             raise
-        self.engine, self.fim = engine, fim
+        self.engine, self.fim, self.chat_template = engine, fim, engine.chat_template()
 
     def ready(self) -> bool:
         return self.state.state == "ready" and self.engine is not None
@@ -158,7 +167,7 @@ class EngineHost:
                 request.should_stop = lambda: stop.is_set() or own_stop()
             return engine.generate(request)
 
-        return await worker.run(key, job, flag)
+        return await worker.run(key, job, flag, background=priority == "background")
 
 
 def ready_message(engine: Engine, fim_family: str) -> str:
@@ -191,4 +200,4 @@ def create_engine(settings: Settings, model_path: str | None) -> Engine:
     raise EngineError(f"engine kind {kind!r} is not available in this build")
 
 
-__all__ = ["EngineHost", "EngineState", "StopFlag", "default_model_path"]
+__all__ = ["EngineHost", "EngineState", "Priority", "StopFlag", "default_model_path", "prompt_room"]

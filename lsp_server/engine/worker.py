@@ -4,7 +4,9 @@ The protocol loop never runs inference: it awaits jobs on this single worker.
 A job receives a StopFlag that the generation loop checks before every token.
 A new job for the same key (a document URI) raises the flag of the previous
 one, so typing fast never queues up stale completions; a cancelled asyncio
-task raises its own flag on the way out.
+task raises its own flag on the way out. Background jobs (hover summaries,
+explanations) check `jobs_waiting()` per token and give way to any foreground
+job (a completion, a model load) that waits for the thread.
 """
 
 from __future__ import annotations
@@ -37,11 +39,14 @@ class ModelWorker:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infill-model")
         self._latest: dict[str, StopFlag] = {}
-        self._waiting: set[StopFlag] = set()  # flags of jobs submitted and not yet started
+        # Flags of foreground jobs submitted and not yet started; background jobs wait
+        # unseen, so that two background jobs never hand the thread back and forth.
+        self._waiting: set[StopFlag] = set()
 
     def jobs_waiting(self) -> bool:
-        """Whether a job waits for the model thread: background work (hover summaries) checks
-        this per token and gives way, so it never delays a completion."""
+        """Whether a foreground job waits for the model thread: background work (hover
+        summaries, explanations) checks this per token and gives way, so it never delays a
+        completion."""
         return bool(self._waiting)
 
     def supersede(self, key: str) -> StopFlag:
@@ -53,16 +58,24 @@ class ModelWorker:
         self._latest[key] = flag
         return flag
 
-    async def run(self, key: str | None, job: Callable[[StopFlag], T], flag: StopFlag | None = None) -> T:
+    async def run(
+        self,
+        key: str | None,
+        job: Callable[[StopFlag], T],
+        flag: StopFlag | None = None,
+        background: bool = False,
+    ) -> T:
         """Run job(flag) on the model thread and await its result.
 
         With a key, an earlier job with the same key is stopped. Raises
-        Superseded when the flag was raised before the job could start.
+        Superseded when the flag was raised before the job could start. A
+        background job does not count as waiting (see jobs_waiting).
         """
         if flag is None:
             flag = self.supersede(key) if key is not None else StopFlag()
         loop = asyncio.get_running_loop()
-        self._waiting.add(flag)
+        if not background:
+            self._waiting.add(flag)
         try:
             return await loop.run_in_executor(self._executor, self._run_job, job, flag)
         except asyncio.CancelledError:

@@ -1,15 +1,22 @@
-"""workspace/executeCommand "infill.explain": explain a selected range with the model.
+"""workspace/executeCommand "infill.explain": explain a selected range with a chat model.
 
 Arguments: [{"uri": str, "range": LSP Range, "workDoneToken"?: str | int}], structured by
-pygls into ExplainArguments. Returns {"markdown": str}. Progress is reported with
-window/workDoneProgress and can be cancelled there; a new explain request stops the previous
-one; time and token limits apply.
+pygls into ExplainArguments. Returns {"markdown": str}, the final answer, for any LSP client.
+
+Which model explains is decided by engine/explain_host.py; with none fit to (the embedded
+model, a model without a chat template), the answer is guidance on getting one (guidance.py)
+and no model runs. The explanation runs at background priority, so it never delays a
+completion. Progress is reported with window/workDoneProgress and can be cancelled there; a
+new explain request stops the previous one; time and token limits apply. With a client-made
+progress token (VS Code's panel) the text so far is sent while the model writes, as the
+notification `infill/explainPartial` {"token", "markdown"}. Every text from the model is
+sanitized (sanitize.py) before it leaves the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,17 +27,24 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from ..documents import file_path
-from ..engine.base import Engine, GenerationRequest
+from ..engine.base import Engine, EngineError
+from ..engine.explain_host import ExplainChoice
+from ..engine.worker import StopFlag, Superseded
 from ..feature import Feature
 from ..index import WorkspaceIndex
-from ..prompts.fim import FimTokens
 from ..server import InfillServer
+from ..settings import Settings
 from ..text import cursor_from_lsp
-from .prompt import ExplainRequest, build_explain_prompt, deadline_stop, definitions_text, used_names, user_message
+from .guidance import no_model_markdown
+from .progress import ExplainProgress
+from .prompt import ExplainRequest, build_chat_prompt, deadline_stop, definitions_text, used_names, user_message
+from .sanitize import sanitize_inline, sanitize_markdown
+from .stream import PartialStream
 
 log = logging.getLogger(__name__)
 
 EXPLAIN_COMMAND = "infill.explain"
+PARTIAL_NOTIFICATION = "infill/explainPartial"
 MAX_TOKENS = 384
 TIME_LIMIT_SECONDS = 60.0
 
@@ -89,48 +103,81 @@ class ExplainFeature(Feature):
         async def explain(ls: InfillServer, argument: ExplainArguments) -> dict[str, str]:
             return {"markdown": await feature.explain(argument)}
 
+    def settings_changed(self, settings: Settings) -> None:
+        # An explain model the settings no longer name gives its memory back.
+        if self.server.explain_host.engine is not None:
+            self.server.spawn(self.server.explain_host.release_if_stale(settings))
+
     async def explain(self, argument: ExplainArguments) -> str:
         ls = self.server
         request = selection_request(ls, argument)
-        host = ls.engine_host
-        if not host.ready():
-            return f"*Infill cannot explain right now: the model is {host.state.state}.* {host.state.message}"
+        settings = ls.settings
+        models = ls.explain_host
+        choice = models.choose(settings)
+        if choice.source == "none":
+            return no_model_markdown(choice)  # no model runs: it would write nonsense
+        if choice.source == "unavailable":
+            return f"*Infill cannot explain right now: {sanitize_inline(choice.message)}*"
         index = self.index()
         lookup = index.definitions if index is not None else (lambda name: [])
         selection = request.text[request.start : request.end]
         message = user_message(request, definitions_text(used_names(selection), lookup))
 
-        progress = ls.work_done_progress
         flag = ls.worker.supersede("explain")
-        client_token = argument.work_done_token
-        token = client_token if client_token is not None else str(uuid.uuid4())
-        with_progress = bool(ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress)
-        if with_progress:
-            try:
-                if token != client_token:
-                    await progress.create_async(token)
-                progress.begin(
-                    token, types.WorkDoneProgressBegin(title="Infill", message="Explaining…", cancellable=True)
-                )
-                progress.tokens[token].add_done_callback(lambda future: flag.set())
-            except Exception as exc:
-                log.warning("explain without progress: %s", exc)
-                with_progress = False
-
-        def build(engine: Engine, fim: FimTokens, room: int) -> GenerationRequest:
-            prompt = build_explain_prompt(engine, message)
-            if len(prompt) > room:  # keep the end: the instruction and the selection's tail
-                prompt = prompt[-room:]
-            return GenerationRequest(
-                prompt_tokens=prompt, max_tokens=MAX_TOKENS, should_stop=deadline_stop(TIME_LIMIT_SECONDS)
+        progress = ExplainProgress(ls, argument.work_done_token, flag)
+        await progress.begin()
+        stream = None
+        if argument.work_done_token is not None:  # a client that follows this explanation
+            token = argument.work_done_token
+            stream = PartialStream(
+                asyncio.get_running_loop(),
+                lambda markdown: ls.protocol.notify(PARTIAL_NOTIFICATION, {"token": token, "markdown": markdown}),
             )
+        try:
+            return await self._generate(settings, choice, message, flag, progress, stream)
+        finally:
+            if stream is not None:
+                stream.close()
+            progress.end()
+
+    async def _generate(
+        self,
+        settings: Settings,
+        choice: ExplainChoice,
+        message: str,
+        flag: StopFlag,
+        progress: ExplainProgress,
+        stream: PartialStream | None,
+    ) -> str:
+        models = self.server.explain_host
+        try:
+            if choice.source == "explain_model" and not models.is_loaded(settings, choice):
+                progress.report("Loading the explain model…")
+                await models.load(settings, choice)
+                progress.report("Explaining…")
+        except EngineError as exc:
+            return f"*Infill cannot load the explain model: {sanitize_inline(str(exc))}*"
+        if flag.is_set():
+            return "*(stopped)*"
+
+        def build(engine: Engine, room: int) -> list[int]:
+            prompt = build_chat_prompt(engine, message)
+            return prompt[-room:]  # keep the end: the instruction and the selection's tail
 
         try:
-            result = await ls.engine_host.generate("explain", build, MAX_TOKENS, flag=flag)
-        finally:
-            if with_progress:
-                progress.end(token, types.WorkDoneProgressEnd(message="Done"))
-        text = result.text.strip()
+            result = await models.generate(
+                choice,
+                build,
+                MAX_TOKENS,
+                flag,
+                should_stop=deadline_stop(TIME_LIMIT_SECONDS),
+                on_text=stream.on_text if stream is not None else None,
+            )
+        except Superseded:
+            return "*(stopped)*"
+        except EngineError as exc:
+            return f"*Infill cannot explain right now: {sanitize_inline(str(exc))}*"
+        text = sanitize_markdown(result.text)
         if result.stopped_by == "cancelled":
             text += "\n\n*(stopped)*"
-        return text or "*The model had nothing to say about this selection.*"
+        return text.strip() or "*The model had nothing to say about this selection.*"

@@ -1,8 +1,9 @@
-""" "Explain selection": the prompt for a selected range, and running it.
+""" "Explain selection": the prompt for a selected range, as a chat message.
 
 The prompt holds the selection, a few lines around it, and the signatures and
-docstrings of workspace definitions the selection uses (from the index). When
-the GGUF carries a chat template it is used; otherwise a plain instruction.
+docstrings of workspace definitions the selection uses (from the index). It goes
+through the model's own chat template (`build_chat_prompt`, also used for hover
+summaries by an explain model); a model without one gets a plain instruction.
 Template text is tokenized with special tokens on; the user's code never is.
 """
 
@@ -12,6 +13,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from ..engine.base import Engine
 
 SURROUNDING_LINES = 12
 MAX_DEFINITIONS = 6
@@ -68,12 +71,12 @@ def user_message(request: ExplainRequest, definitions: str) -> str:
     return "\n\n".join(parts)
 
 
-def build_explain_prompt(engine, message: str) -> list[int]:
+def build_chat_prompt(engine: Engine, message: str, system: str = SYSTEM_PROMPT) -> list[int]:
     """Token ids: the model's chat template around the message, or a plain instruction."""
     template = engine.chat_template()
     if template:
         try:
-            rendered = _render_chat(template, message=_PLACEHOLDER)
+            rendered = _render_chat(template, system, message=_PLACEHOLDER)
             head, _, tail = rendered.partition(_PLACEHOLDER)
             tokens = engine.tokenize_control(head) + engine.tokenize(message) + engine.tokenize_control(tail)
             if engine.special.add_bos and engine.special.bos >= 0 and tokens[:1] != [engine.special.bos]:
@@ -81,20 +84,20 @@ def build_explain_prompt(engine, message: str) -> list[int]:
             return tokens
         except Exception:  # a template this renderer cannot handle: fall back to plain text
             pass
-    plain = f"{SYSTEM_PROMPT}\n\n{message}\n\n### Explanation\n"
+    plain = f"{system}\n\n{message}\n\nAnswer:\n"
     tokens = engine.tokenize(plain)
     if engine.special.add_bos and engine.special.bos >= 0:
         tokens = [engine.special.bos] + tokens
     return tokens
 
 
-def _render_chat(template: str, message: str) -> str:
+def _render_chat(template: str, system: str, message: str) -> str:
     import jinja2
 
     env = jinja2.Environment(undefined=jinja2.ChainableUndefined)
     env.globals["raise_exception"] = lambda text: (_ for _ in ()).throw(ValueError(text))
     return env.from_string(template).render(
-        messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": message}],
+        messages=[{"role": "system", "content": system}, {"role": "user", "content": message}],
         add_generation_prompt=True,
         bos_token="",
         eos_token="",

@@ -1,7 +1,7 @@
 """textDocument/hover: the signature, documentation and location of the name under the cursor.
 
 Answered from the workspace index (no model needed); a symbol without documentation gets a
-generated summary once the model has written one (see service.py). The feature owns the
+generated summary once a model has written one (see service.py). The feature owns the
 hover service, its thread, and the summary cache kept beside the index database.
 """
 
@@ -26,7 +26,9 @@ class HoverFeature(Feature):
 
     def __init__(self, server: InfillServer, index: Callable[[], WorkspaceIndex | None]) -> None:
         self.server = server
-        self.service = HoverService(index, server.engine_host, lambda: server.settings, server.spawn)
+        self.service = HoverService(
+            index, server.engine_host, lambda: server.settings, server.spawn, explain_host=server.explain_host
+        )
 
     def initialized(self) -> None:
         roots = self.server.workspace_roots()

@@ -4,7 +4,11 @@ A code model is best at what it was trained on, so instead of an instruction ("s
 this"), which a base model follows poorly, the summary is asked for as fill-in-the-middle: the
 symbol's own source with an empty docstring (Python) or doc comment (other languages) where
 documentation would go. The model writes the first line of it; that line is the summary.
-Works with any FIM model, the embedded one included, and with no chat template.
+Works with any FIM model, and with no chat template.
+
+An explain model (`explain.model`, an instruct model) is asked in its own terms instead: a
+chat message with the symbol's source (`chat_summary_message`). Either way the line is
+cleaned (`clean_summary`) and made safe for the hover's Markdown (explain/sanitize.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 from ..index import Symbol
 
 MAX_SUMMARY_CHARS = 240
+MAX_CHAT_SOURCE_CHARS = 6000  # of the symbol's source, in a chat summary prompt
+CHAT_SUMMARY_SYSTEM = "You are a senior software engineer. You write short, precise documentation."
 # Doc comment openers and closers by language (the part before the model's text, and after).
 _DOC_COMMENTS = {
     "go": ("// ", ""),
@@ -71,6 +77,20 @@ def summary_prompt_for(symbol: Symbol, file_text: str, context_lines: int = 40) 
     prefix = "\n".join(before) + ("\n" if before else "") + indent + opener
     suffix = closer + "\n" + "\n".join(lines[symbol.start_line : end + 1]) + "\n"
     return SummaryPrompt(prefix, suffix, ["*/", "\n"])
+
+
+def chat_summary_message(symbol: Symbol, file_text: str) -> str | None:
+    """The chat message that asks an instruct model for the symbol's one-line summary, or
+    None when the symbol is not in the text."""
+    lines = file_text.split("\n")
+    if not 0 <= symbol.start_line < len(lines):
+        return None
+    source = "\n".join(lines[symbol.start_line : min(symbol.end_line, len(lines) - 1) + 1])
+    return (
+        f"Write the one-sentence summary of `{symbol.qualified_name}` for its documentation: what it does, "
+        "in at most 25 words. Answer with that sentence only.\n\n"
+        f"```{symbol.language}\n{source[:MAX_CHAT_SOURCE_CHARS]}\n```"
+    )
 
 
 def clean_summary(text: str) -> str:

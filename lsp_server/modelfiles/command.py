@@ -2,8 +2,8 @@
 
 Models from the registry (models/registry.json) go to the user cache directory
 (INFILL_MODELS_DIR overrides it), one folder per name. A pulled model is used by
-naming it in the `model.path` setting. Every failure is one line on stderr and a
-non-zero exit code.
+naming it in the `model.path` setting (a completion model) or the `explain.model`
+setting (an explain model). Every failure is one line on stderr and a non-zero exit code.
 """
 
 from __future__ import annotations
@@ -58,13 +58,14 @@ def _state(entry: ModelEntry) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     entries = load_registry()
-    rows = [("name", "size", "fim family", "context", "vram", "state", "source")]
+    rows = [("name", "role", "size", "fim family", "context", "vram", "state", "source")]
     for entry in entries.values():
         rows.append(
             (
                 entry.name,
+                entry.role,
                 f"{entry.size_mb / 1000:.1f} GB" if entry.size_mb else "?",
-                entry.fim_family,
+                entry.fim_family or "-",
                 str(entry.context_length),
                 f"~{entry.vram_mb / 1000:.1f} GB" if entry.vram_mb else "?",
                 _state(entry),
@@ -75,7 +76,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in rows:
         # widths has no entry for the last column (printed unpadded), so zip stops before it.
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
-    print(f'\nmodels directory: {models_dir()}\nuse one: set infill.model.path to its name, e.g. "qwen2.5-coder-1.5b"')
+    print(
+        f"\nmodels directory: {models_dir()}\n"
+        'use a completion model: set infill.model.path to its name, e.g. "qwen2.5-coder-1.5b"\n'
+        'use an explain model: set infill.explain.model to its name, e.g. "qwen2.5-coder-1.5b-instruct"'
+    )
     return 0
 
 

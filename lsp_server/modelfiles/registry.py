@@ -4,6 +4,10 @@ A `model.path` setting may name a registry entry ("qwen2.5-coder-1.5b") instead 
 file; it then means the copy `infill models pull NAME` put in the models directory.
 INFILL_REGISTRY points at another registry file and INFILL_MODELS_DIR at another models
 directory (tests use both; so can a team with an internal mirror).
+
+An entry's role says what it is for: "completion" (a base model that fills in the middle,
+for `model.path`) or "explain" (an instruct model that follows a chat template, for
+`explain.model`; it has no FIM family).
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, cast
 
 from ..errors import EngineError
 
 REGISTRY_FILE = Path(__file__).resolve().parents[2] / "models" / "registry.json"
+ModelRole = Literal["completion", "explain"]
+ROLES: tuple[ModelRole, ...] = ("completion", "explain")
 
 
 class RegistryError(EngineError):
@@ -28,13 +35,14 @@ class ModelEntry:
     url: str
     filename: str
     sha256: str | None
-    fim_family: str
+    fim_family: str | None  # None for an explain model
     context_length: int
     size_mb: int | None = None
     size_bytes: int | None = None
     vram_mb: int | None = None
     source: str = ""
     description: str = ""
+    role: ModelRole = "completion"
 
 
 def registry_path() -> Path:
@@ -58,6 +66,9 @@ def load_registry(path: Path | None = None) -> dict[str, ModelEntry]:
         entries = {}
         for name, item in models.items():
             sha = item.get("sha256")
+            role = item.get("role", "completion")
+            if role not in ROLES:
+                raise ValueError(f"model {name}: role {role!r} is not one of {', '.join(ROLES)}")
             entries[name] = ModelEntry(
                 name=name,
                 url=item["url"],
@@ -70,6 +81,7 @@ def load_registry(path: Path | None = None) -> dict[str, ModelEntry]:
                 vram_mb=item.get("vram_mb"),
                 source=item.get("source", ""),
                 description=item.get("description", ""),
+                role=cast(ModelRole, role),
             )
         return entries
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -10,6 +10,10 @@ goes to the GPU first, then the last k-1 repeating layers; k = n_layers + 1 puts
 everything there. The input embedding (token_embd) always stays in host memory.
 Only this module's arithmetic is an estimate; tests/modelfiles/test_vram.py holds it to
 figures measured with llama.cpp on an H100 for the Qwen2.5-Coder shapes.
+
+Two models in one process (the completion model and an explain model): the completion
+model is planned first, against the whole budget; the explain model gets what it leaves
+(`budget_left`), so the one that goes (partly) to the CPU is always the explain model.
 """
 
 from __future__ import annotations
@@ -155,3 +159,33 @@ def plan_offload(shape: ModelShape, n_ctx: int, budget_bytes: int, n_batch: int 
         used += nbytes + kv_layer
         on_gpu += 1
     return OffloadPlan(on_gpu + 1, on_gpu, shape.n_layers, used, budget_bytes)
+
+
+def gpu_bytes(shape: ModelShape, n_ctx: int, n_gpu_layers: int, n_batch: int = 512) -> int:
+    """Estimated GPU memory in use with llama.cpp's n_gpu_layers (-1: all, 0: none), by the
+    same arithmetic as plan_offload: for a model loaded with an explicit layer count."""
+    if n_gpu_layers == 0:
+        return 0
+    count = shape.n_layers + 1 if n_gpu_layers < 0 else min(n_gpu_layers, shape.n_layers + 1)
+    layers = shape.layer_bytes[len(shape.layer_bytes) - (count - 1) :] if count > 1 else ()
+    fixed = RUNTIME_OVERHEAD + compute_buffer_bytes(shape, min(n_batch, n_ctx)) + shape.output_bytes
+    return fixed + sum(layers) + len(layers) * shape.kv_bytes_per_layer(n_ctx)
+
+
+def budget_left(budget_bytes: int, first_gpu_bytes: int) -> int:
+    """What a second model in the same process may plan for once the first one uses
+    first_gpu_bytes: the rest of the budget. The CUDA runtime is paid once per process, and
+    plan_offload charges it to every plan, so the first model's share of it is given back."""
+    if first_gpu_bytes <= 0:
+        return budget_bytes
+    return max(0, budget_bytes - first_gpu_bytes + RUNTIME_OVERHEAD)
+
+
+def plan_pair(
+    first: ModelShape, first_ctx: int, second: ModelShape, second_ctx: int, budget_bytes: int
+) -> tuple[OffloadPlan, OffloadPlan]:
+    """Plans for two models sharing one budget: the first (the completion model) as if alone,
+    the second (the explain model) in what is left."""
+    first_plan = plan_offload(first, first_ctx, budget_bytes)
+    second_plan = plan_offload(second, second_ctx, budget_left(budget_bytes, first_plan.gpu_bytes))
+    return first_plan, second_plan

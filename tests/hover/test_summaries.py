@@ -4,6 +4,7 @@ comment where the model writes the summary, and the cleanup of what it writes.""
 from pathlib import Path
 
 from lsp_server.hover import clean_summary, summary_prompt_for
+from lsp_server.hover.summaries import chat_summary_message
 from lsp_server.index import Symbol
 
 
@@ -59,3 +60,45 @@ def test_clean_summary():
     assert clean_summary("12 + 3") == ""
     long = clean_summary("word " * 100)
     assert len(long) <= 245 and long.endswith("…")
+
+
+def test_an_explain_model_is_asked_in_a_chat_message_with_the_symbols_source():
+    message = chat_summary_message(symbol("scale", 3, 7), PYTHON)
+    assert message.startswith("Write the one-sentence summary of `scale` for its documentation")
+    source = (
+        "@cache\ndef scale(values,\n          factor=2):  # a comment: with a colon\n"
+        "    result = [v * factor for v in values]\n    return result"
+    )
+    assert message.endswith(f"```python\n{source}\n```")
+    assert chat_summary_message(symbol("gone", 50, 60), PYTHON) is None
+
+
+def test_who_writes_summaries(tmp_path):
+    from types import SimpleNamespace
+
+    from lsp_server.engine.explain_host import ExplainModelHost
+    from lsp_server.engine.host import EMBEDDED_MODEL, EngineHost, EngineState
+    from lsp_server.engine.worker import ModelWorker
+    from lsp_server.hover.service import HoverService
+    from lsp_server.settings import parse_settings
+
+    host = EngineHost(ModelWorker())
+    host.state, host.fim = EngineState("ready"), object()
+    current = {}
+    service = HoverService(
+        lambda: None, host, lambda: current["settings"], lambda coro: None, explain_host=ExplainModelHost(host)
+    )
+
+    def way(model_path, **raw):
+        host.engine = SimpleNamespace(path=model_path, name="m")
+        current["settings"] = parse_settings(raw)[0]
+        return service._summary_way()
+
+    chat = str(tmp_path / "chat.gguf")
+    assert way(EMBEDDED_MODEL) is None  # the placeholder model writes none
+    assert way(EMBEDDED_MODEL, explain={"model": chat}) == "chat"  # an explain model does
+    assert way(tmp_path / "base.gguf") == "fim"  # a real completion model, as fill-in-the-middle
+    assert way(tmp_path / "base.gguf", explain={"model": chat}) == "chat"
+    assert way(tmp_path / "base.gguf", hover={"generatedSummaries": False}, explain={"model": chat}) is None
+    service.shutdown()
+    host.worker.shutdown()

@@ -76,6 +76,7 @@ def test_pull_list_verify_rm(registry, capsys):
     assert not list(models.rglob("*.part*"))  # renamed into place, no leftovers
     assert run(capsys, "list")[1].splitlines()[1].split() == [
         "tiny",
+        "completion",
         "0.0",
         "GB",
         "starcoder",
@@ -235,13 +236,43 @@ def test_the_shipped_registry_is_complete(monkeypatch):
         "deepseek-coder-6.7b",
         "codellama-7b",
         "codestral-22b",
+        "qwen2.5-coder-1.5b-instruct",
+        "qwen2.5-coder-7b-instruct",
     } <= set(entries)
     for entry in entries.values():
         assert entry.url.startswith("https://huggingface.co/") and entry.url.endswith("/" + entry.filename)
-        assert "/resolve/" in entry.url and "instruct" not in entry.url.lower()  # base models fill in the middle
-        assert entry.fim_family in FIM_FAMILIES and entry.fim_family != "auto"
+        assert "/resolve/" in entry.url
+        if entry.role == "completion":  # base models fill in the middle
+            assert "instruct" not in entry.url.lower()
+            assert entry.fim_family in FIM_FAMILIES and entry.fim_family != "auto"
+        else:  # explain models follow a chat template
+            assert entry.role == "explain" and "instruct" in entry.filename and entry.fim_family is None
         assert entry.context_length >= 16384 and entry.size_mb and entry.vram_mb > entry.size_mb
         assert entry.sha256 is None or len(entry.sha256) == 64
+    explain = entries["qwen2.5-coder-1.5b-instruct"]
+    assert explain.source == "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF"
+    assert explain.filename == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    assert entries["qwen2.5-coder-7b-instruct"].filename == "qwen2.5-coder-7b-instruct-q4_k_m.gguf"
+
+
+def test_list_shows_explain_models_as_such(monkeypatch, capsys):
+    monkeypatch.delenv("INFILL_REGISTRY", raising=False)
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert rows["name"][1] == "role"
+    assert rows["qwen2.5-coder-1.5b-instruct"][1:2] == ["explain"]
+    assert rows["qwen2.5-coder-1.5b"][1:2] == ["completion"]
+    assert 'set infill.explain.model to its name, e.g. "qwen2.5-coder-1.5b-instruct"' in out
+
+
+def test_an_unknown_role_is_a_registry_error(tmp_path):
+    from lsp_server.modelfiles.registry import RegistryError, load_registry
+
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps({"models": {"x": {"url": "https://h/x.gguf", "filename": "x.gguf", "role": "chat"}}}))
+    with pytest.raises(RegistryError, match="role 'chat' is not one of completion, explain"):
+        load_registry(path)
 
 
 def test_a_download_without_a_length_shows_progress_and_completes(tmp_path):

@@ -3,8 +3,9 @@
 // (`python -m lsp_server serve`) and a real GGUF model with random weights.
 //
 // Run: npm run test:e2e (packages the .vsix first). Needs scripts/setup-e2e.sh once.
-// Environment: INFILL_PYTHON (default <repo>/.venv/bin/python), INFILL_TEST_MODEL (default:
-// built by models/build_test_model.py). Screenshots: client-vscode/test-artifacts/.
+// Environment: INFILL_PYTHON (default <repo>/.venv/bin/python), INFILL_TEST_MODEL and
+// INFILL_TEST_CHAT_MODEL (default: built by models/build_test_model.py; the chat model carries a
+// chat template and explains). Screenshots: client-vscode/test-artifacts/.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ const vsix = path.join(clientDir, 'infill.vsix');
 let codeServer;
 let browser;
 let model;
+let chatModel;
 
 /** A copy of test/e2e/workspace with these workspace settings. */
 function makeWorkspace(name, settings) {
@@ -36,6 +38,8 @@ const serverCommand = standin
   ? [python, path.join(clientDir, 'test', 'fixtures', 'standin_server.py')]
   : [python, '-m', 'lsp_server', 'serve'];
 const realServer = () => ({ 'infill.serverCommand': serverCommand, 'infill.model.path': model, 'infill.model.nCtx': 2048 });
+// With an explain model: one with a chat template, wide enough that an explanation takes seconds.
+const withExplainModel = () => ({ ...realServer(), 'infill.explain.model': chatModel });
 
 before(async () => {
   assert.ok(fs.existsSync(vsix), `${vsix} is missing: run "npm run package" (npm run test:e2e does)`);
@@ -46,6 +50,12 @@ before(async () => {
   if (!model) {
     model = path.join(runDir, 'test-model.gguf');
     execFileSync(python, [path.join(repoDir, 'models', 'build_test_model.py'), model], { stdio: 'inherit' });
+  }
+  chatModel = process.env.INFILL_TEST_CHAT_MODEL;
+  if (!chatModel) {
+    chatModel = path.join(runDir, 'test-chat-model.gguf');
+    const wide = ['--chatml', '--embd', '512', '--layers', '2', '--ffn', '512'];
+    execFileSync(python, [path.join(repoDir, 'models', 'build_test_model.py'), chatModel, ...wide], { stdio: 'inherit' });
   }
   codeServer = new CodeServer(path.join(runDir, 'code-server'));
   codeServer.installExtension(vsix);
@@ -105,8 +115,36 @@ async function hoverOnImportedName(workbench) {
 /** How many infill.explain requests the client has sent so far (it logs each one). */
 const explainRequestCount = () => (codeServer.infillLog().match(/explain: sending infill\.explain/g) || []).length;
 
+/** The explain panel now: its state, its text, and the text so far shown while it runs. */
+async function explainPanelNow(workbench) {
+  const frame = await workbench.webviewFrame('#answer');
+  if (!frame) return undefined;
+  const partial = frame.locator('#partial:not([hidden])');
+  return {
+    state: await frame.locator('#answer').getAttribute('data-state'),
+    text: await frame.locator('#answer').innerText(),
+    partial: (await partial.count()) ? await partial.innerText() : '',
+  };
+}
+
+/** Selects lines 4-8 of main.py and runs "Infill: Explain Selection". */
+async function explainLines(workbench) {
+  await workbench.goTo(4, 1);
+  for (let i = 0; i < 5; i++) await workbench.page.keyboard.press('Shift+ArrowDown');
+  await workbench.runCommand('Infill: Explain Selection');
+  await waitFor(() => workbench.webviewFrame('#answer'), { timeoutMs: 30_000, message: 'the explain panel' });
+}
+
+/** Waits until the panel leaves the running state; the panel as it is then. */
+async function explainFinished(workbench, timeoutMs = 180_000) {
+  return waitFor(async () => {
+    const now = await explainPanelNow(workbench);
+    return now && now.state !== 'running' ? now : undefined;
+  }, { timeoutMs, message: async () => `the explanation to finish (panel now: ${JSON.stringify(await explainPanelNow(workbench).catch(() => undefined))})` });
+}
+
 test('ghost text from the real server, Tab accepts it; hover; explain selection', { timeout: 420_000 }, async (t) => {
-  await inWindow('main', realServer(), async (workbench) => {
+  await inWindow('main', withExplainModel(), async (workbench) => {
     const { page } = workbench;
     await workbench.openFile('main.py');
     await workbench.waitForStatus(/^Infill: ready/, 120_000);
@@ -155,10 +193,8 @@ test('ghost text from the real server, Tab accepts it; hover; explain selection'
 
     await t.test('explain can be cancelled from the panel', async (t) => {
       await assertServerProvides('explain');
-      await workbench.goTo(4, 1);
-      for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+ArrowDown');
-      await workbench.runCommand('Infill: Explain Selection');
-      const frame = await waitFor(() => workbench.webviewFrame('#answer'), { timeoutMs: 30_000, message: 'the explain panel' });
+      await explainLines(workbench);
+      const frame = await workbench.webviewFrame('#answer');
       try {
         await frame.locator('#answer[data-state="running"] #cancel').click({ timeout: 5_000 });
       } catch {
@@ -178,25 +214,22 @@ test('ghost text from the real server, Tab accepts it; hover; explain selection'
       await waitFor(() => /explain: cancelled/.test(codeServer.infillLog()), { message: 'the cancellation in the log' });
     });
 
-    await t.test('explain selection shows the model answer in a side panel', async (t) => {
+    await t.test('explain selection streams the explain model\'s answer into a side panel', async (t) => {
       await assertServerProvides('explain');
-      await workbench.goTo(4, 1);
-      for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+ArrowDown');
-      await workbench.runCommand('Infill: Explain Selection');
-      await waitFor(() => workbench.webviewFrame('#answer'), { timeoutMs: 30_000, message: 'the explain panel' });
+      await explainLines(workbench);
       await workbench.screenshot('explain-running');
-      // The panel's page is replaced when the answer arrives: find its frame afresh each time.
-      const answerState = async () => {
-        const frame = await workbench.webviewFrame('#answer');
-        return frame && { state: await frame.locator('#answer').getAttribute('data-state'), text: await frame.locator('#answer').innerText() };
-      };
-      const { state, text: answer } = await waitFor(async () => {
-        const now = await answerState();
-        return now && now.state !== 'running' ? now : undefined;
-      }, { timeoutMs: 180_000, message: async () => `the explanation to finish (panel now: ${JSON.stringify(await answerState().catch(() => undefined))})` });
+      // While the model writes, the text so far grows below the progress line.
+      const streaming = await waitFor(async () => {
+        const now = await explainPanelNow(workbench);
+        return now && (now.state !== 'running' || now.partial.trim()) ? now : undefined;
+      }, { timeoutMs: 120_000, message: 'the text so far in the panel' });
+      if (streaming.state === 'running') await workbench.screenshot('explain-streaming');
+      const { state, text: answer } = await explainFinished(workbench);
       await workbench.screenshot('explain-answer');
       assert.equal(state, 'done', `the panel shows: ${answer}`);
+      assert.ok(streaming.state === 'running' && streaming.partial.trim(), `no text so far was shown while the model wrote (panel: ${JSON.stringify(streaming)})`);
       assert.ok(answer.trim().length > 0, 'the answer is not empty');
+      assert.doesNotMatch(answer, /No chat model is configured/, 'the explain model answered');
       assert.ok(explainRequestCount() >= 1, 'the request went to the server');
     });
 
@@ -213,6 +246,29 @@ test('ghost text from the real server, Tab accepts it; hover; explain selection'
       await waitFor(() => starts() > before, { timeoutMs: 60_000, message: 'a second "server running" in the log' });
       await workbench.waitForStatus(/^Infill: ready/, 120_000);
     });
+  });
+});
+
+test('only the embedded model: Explain Selection says how to get a chat model', { timeout: 240_000 }, async (t) => {
+  if (standin) return t.skip('the stand-in server answers with canned text');
+  // No infill.model.path: the embedded model, which completes code but cannot explain it.
+  await inWindow('embedded', { 'infill.serverCommand': serverCommand, 'infill.model.nCtx': 2048 }, async (workbench) => {
+    await workbench.openFile('main.py');
+    await workbench.waitForStatus(/^Infill: ready/, 120_000);
+    await assertServerProvides('explain');
+    await explainLines(workbench);
+    const { state, text, partial } = await explainFinished(workbench, 60_000);
+    await workbench.screenshot('explain-guidance');
+    assert.equal(state, 'done', `the panel shows: ${text}`);
+    assert.match(text, /No chat model is configured for Explain\./);
+    assert.match(text, /embedded model/);
+    assert.match(text, /infill models pull qwen2\.5-coder-1\.5b-instruct/);
+    assert.match(text, /infill\.explain\.model/);
+    assert.equal(partial, '', 'no model ran: nothing was streamed');
+    // Rendered as Markdown: the command as a code block, no heading from the model.
+    const frame = await workbench.webviewFrame('#answer');
+    assert.ok(await frame.locator('#answer pre code, #answer code').count(), 'the command is shown as code');
+    assert.equal(await frame.locator('#answer h1, #answer h2').count(), 0, 'no large headings in the answer');
   });
 });
 
