@@ -6,6 +6,7 @@ The index feature comes first: the others read the index it keeps.
 from __future__ import annotations
 
 from .completion.feature import CompletionFeature
+from .doctor.feature import DoctorFeature
 from .explain.feature import ExplainFeature
 from .hover.feature import HoverFeature
 from .indexing.feature import IndexFeature
@@ -19,4 +20,5 @@ def create_server() -> InfillServer:
     server.add_feature(CompletionFeature(server, index.current_index))
     server.add_feature(HoverFeature(server, index.current_index))
     server.add_feature(ExplainFeature(server, index.current_index))
+    server.add_feature(DoctorFeature(server))
     return server

@@ -5,6 +5,7 @@ infill complete FILE:LINE:COL         print the completion at a cursor (1-based 
 infill index PATH                     index a folder and print what was found
 infill bench latency|index|...        run a benchmark from bench/
 infill models list|pull|verify|rm     recommended models (see modelfiles/command.py)
+infill doctor [--settings JSON] [--json]   check the setup: a verdict and a fix per check
 """
 
 from __future__ import annotations
@@ -207,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .modelfiles.command import add_parser as add_models_parser
 
     add_models_parser(commands)
+
+    from .doctor.command import add_parser as add_doctor_parser
+
+    add_doctor_parser(commands)
     return parser
 
 
