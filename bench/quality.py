@@ -50,7 +50,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from lsprotocol import types
@@ -62,10 +62,12 @@ from lsp_server.engine.base import TokenScore
 REPO = Path(__file__).resolve().parents[1]
 HELDOUT_LIST = REPO / "models" / "train" / "heldout_files.txt"
 EMBEDDED = REPO / "models" / "infill-tiny-code.gguf"
-THRESHOLDS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-# Calibration: the lowest threshold at which this share of shown suggestions are right as far
-# as they go (exact, or a correct start of the hidden text: Tab never inserts a mistake)...
-CALIBRATION_TARGET_RIGHT = 0.5
+# minConfidence is the probability of the whole suggestion, so the table's steps are geometric.
+THRESHOLDS = (0.0, 0.0001, 0.0003, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+CALIBRATION_GRID = (0.0, *(round(10 ** (-5 + i / 10), 7) for i in range(0, 50)))
+# Calibration: the lowest threshold at which this share of the shown suggestions is close to
+# right (edit similarity >= 0.8: a quick fix at worst)...
+CALIBRATION_TARGET_GOOD = 0.5
 # ... unless that shows suggestions at fewer cursors than this (a goal of 20%, with margin).
 CALIBRATION_MIN_COVERAGE = 0.25
 GOOD_SIMILARITY = 0.8
@@ -481,15 +483,15 @@ def precision_coverage(results: list[Result], thresholds=THRESHOLDS) -> list[dic
 
 
 def calibrate(results: list[Result]) -> float:
-    """The lowest threshold at which CALIBRATION_TARGET_RIGHT of the shown suggestions are
-    right as far as they go, or, when reaching that would show suggestions at fewer than
+    """The lowest threshold at which CALIBRATION_TARGET_GOOD of the shown suggestions are
+    close to right, or, when reaching that would show suggestions at fewer than
     CALIBRATION_MIN_COVERAGE of cursors, the highest threshold that still shows that many.
     A good model keeps a low bar and most of its suggestions; a weak one is held to its best."""
-    grid = [round(0.01 * i, 2) for i in range(0, 100)]
-    rows = [r for r in precision_coverage(results, grid) if r["coverage_pct"] >= 100 * CALIBRATION_MIN_COVERAGE]
+    rows = precision_coverage(results, CALIBRATION_GRID)
+    rows = [r for r in rows if r["coverage_pct"] >= 100 * CALIBRATION_MIN_COVERAGE]
     if not rows:
         return 0.0
-    reaching = [r for r in rows if r["right_precision_pct"] >= 100 * CALIBRATION_TARGET_RIGHT]
+    reaching = [r for r in rows if r["good_precision_pct"] >= 100 * CALIBRATION_TARGET_GOOD]
     return float(reaching[0]["threshold"] if reaching else rows[-1]["threshold"])
 
 
@@ -585,8 +587,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"write the best minConfidence of the first model to {CALIBRATION_FILE.relative_to(REPO)}",
     )
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        metavar="JSON",
+        help="no model: report (and --calibrate, --plot) from a run saved with --json",
+    )
     args = parser.parse_args(argv)
+    if args.replay:
+        cases, paths, runs, args.seed = load_runs(args.replay)
+    else:
+        cases, paths, runs = measure(args, parser)
+    report(args, cases, paths, runs)
+    return 0
 
+
+def measure(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[list[Case], dict, list[Run]]:
+    """Every model and context setting over the same cursors, through the real server."""
     cases = make_cases(args.n, args.seed)
     work = Path(tempfile.mkdtemp(prefix="infill-quality-"))
     try:
@@ -618,6 +635,41 @@ def main(argv: list[str] | None = None) -> int:
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return cases, paths, runs
+
+
+def load_runs(path: Path) -> tuple[list[Case], dict, list[Run], int]:
+    """The cursors, model files and results of a run saved with --json."""
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    case_fields = {f.name for f in fields(Case)}
+    runs, cases = [], []
+    for key, rows in saved["cases"].items():
+        model, _, context = key.partition("/context-")
+        run = Run(model, context == "on")
+        for row in rows:
+            case = Case(**{k: v for k, v in row.items() if k in case_fields})
+            scores = [(int(end), float(lp)) for end, lp in row["scores"]] if row.get("scores") else None
+            run.results.append(
+                Result(
+                    case,
+                    row["prediction"],
+                    row["exact"],
+                    row["similarity"],
+                    row["latency_ms"],
+                    row["reason"],
+                    row.get("context_tokens", 0),
+                    row.get("candidate", ""),
+                    scores,
+                    row.get("syntax", ""),
+                )
+            )
+        cases = cases or [r.case for r in run.results]
+        runs.append(run)
+    paths = saved.get("model_files") or {"embedded": str(EMBEDDED), "random": "random.gguf"}
+    return cases, paths, runs, int(saved.get("seed", 0))
+
+
+def report(args: argparse.Namespace, cases: list[Case], paths: dict, runs: list[Run]) -> None:
     rows = [summarize(r) for r in runs]
     print(
         f"{len(cases)} cursors in {len(set(c.file for c in cases))} held-out files "
@@ -652,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "n": len(cases),
                     "seed": args.seed,
+                    "model_files": {name: Path(path).name for name, path in paths.items()},
                     "summary": rows,
                     "precision_coverage": curves,
                     "cases": {
@@ -676,7 +729,6 @@ def main(argv: list[str] | None = None) -> int:
                 indent=1,
             )
         )
-    return 0
 
 
 if __name__ == "__main__":
