@@ -57,12 +57,12 @@ def inspect_model_file(settings: Settings) -> ModelFile:
     if kind == "remote" and not value:
         return ModelFile(skipped(NAME, "remote engine and no model.path: no local tokenizer (it is optional)"))
     try:
-        require_pulled(value)
+        require_pulled(value, settings.model.search_paths)
     except RegistryError as exc:
         pullable = bool(value) and _in_registry(str(value))
         fix = f"infill models pull {value}" if pullable else "set infill.model.path to a .gguf file or a registry name"
         return ModelFile(failed(NAME, str(exc), fix))
-    path = resolve_model_setting(value) or str(EMBEDDED_MODEL)
+    path = resolve_model_setting(value, settings.model.search_paths) or str(EMBEDDED_MODEL)
     try:
         model_path = check_model_file(path)
     except EngineError as exc:

@@ -21,7 +21,9 @@ def check_remote(settings: Settings) -> Check:
     if e.kind != "remote":
         return skipped(NAME, f"engine.kind is {e.kind}")
     try:
-        engine = RemoteEngine.connect(settings, vocab_path=resolve_model_setting(settings.model.path))
+        engine = RemoteEngine.connect(
+            settings, vocab_path=resolve_model_setting(settings.model.path, settings.model.search_paths)
+        )
     except EngineError as exc:
         if not e.url:
             fix = "set infill.engine.url to the server's address, e.g. http://127.0.0.1:8080"

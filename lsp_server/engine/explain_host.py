@@ -61,7 +61,7 @@ def choose_explain_model(settings: Settings, completion: EngineHost) -> ExplainC
     engine = completion.engine
     engine_path = getattr(engine, "path", None)
     if settings.explain.model:
-        path = resolve_model_setting(settings.explain.model) or settings.explain.model
+        path = resolve_model_setting(settings.explain.model, settings.model.search_paths) or settings.explain.model
         if completion.ready() and engine_path is not None and _same_file(engine_path, path):
             return ExplainChoice("completion_model")  # one model does both: no second copy
         return ExplainChoice("explain_model", path=path)
@@ -168,7 +168,7 @@ class ExplainModelHost:
 
     def _load_blocking(self, settings: Settings, path: str, key: tuple) -> None:
         self._unload()
-        require_pulled(settings.explain.model)
+        require_pulled(settings.explain.model, settings.model.search_paths)
         budget = settings.model.vram_budget_mb * MIB
         taken = completion_gpu_bytes(self.completion.engine)
         left = budget_left(budget, taken)

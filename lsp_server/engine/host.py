@@ -73,7 +73,7 @@ class EngineHost:
     def model_path(self, settings: Settings) -> str:
         """The GGUF file to load: model.path, where a registry name (see
         `infill models list`) stands for its pulled copy; the embedded model if unset."""
-        return resolve_model_setting(settings.model.path) or str(default_model_path())
+        return resolve_model_setting(settings.model.path, settings.model.search_paths) or str(default_model_path())
 
     def _key(self, settings: Settings) -> tuple:
         """What the loaded engine depends on: the model and engine sections, and the file a
@@ -121,10 +121,10 @@ class EngineHost:
 
     def _load_blocking(self, settings: Settings) -> None:
         self._unload()
-        require_pulled(settings.model.path)
+        require_pulled(settings.model.path, settings.model.search_paths)
         if settings.engine.kind == "remote":
             # model.path is optional here: a local copy of the remote model's tokenizer.
-            engine = create_engine(settings, resolve_model_setting(settings.model.path))
+            engine = create_engine(settings, resolve_model_setting(settings.model.path, settings.model.search_paths))
         else:
             engine = create_engine(settings, self.model_path(settings))
         try:

@@ -13,6 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from .discovery import find_models, gib
 from .download import DownloadError, download, sha256_of
 from .registry import ModelEntry, RegistryError, cached_file, get_entry, load_registry, models_dir
 
@@ -76,12 +77,44 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in rows:
         # widths has no entry for the last column (printed unpadded), so zip stops before it.
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    _print_found(args)
     print(
         f"\nmodels directory: {models_dir()}\n"
         'use a completion model: set infill.model.path to its name, e.g. "qwen2.5-coder-1.5b"\n'
         'use an explain model: set infill.explain.model to its name, e.g. "qwen2.5-coder-1.5b-instruct"'
     )
     return 0
+
+
+def _print_found(args: argparse.Namespace) -> None:
+    """The GGUF models already on this machine (Hugging Face, LM Studio, Ollama, llama.cpp
+    caches and --search folders), each with what its header says."""
+    budget = getattr(args, "vram_budget_mb", 8192)
+    found = find_models(getattr(args, "search", None) or [], vram_budget_mb=budget)
+    print(
+        "\nfound on this machine"
+        + ("" if found else ": none (searched the Hugging Face, LM Studio, Ollama and llama.cpp caches)")
+    )
+    if not found:
+        return
+    rows = [("name", "kind", "size", "fim family", "context", "gpu", f"fits {budget} MB", "source")]
+    for model in found:
+        rows.append(
+            (
+                model.name,
+                model.kind,
+                gib(model.size_bytes),
+                model.fim_family or "-",
+                str(model.context_length or "?"),
+                f"~{model.gpu_mb / 1024:.1f} GB" if model.gpu_mb else "?",
+                {True: "yes", False: "no", None: "?"}[model.fits],
+                f"{model.source}: {model.path}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    print("use one: set infill.model.path to its name (completion models need FIM tokens)")
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
@@ -164,7 +197,12 @@ def cmd_rm(args: argparse.Namespace) -> int:
 def add_parser(commands) -> None:
     models = commands.add_parser("models", help="list, download, verify or remove recommended models")
     actions = models.add_subparsers(dest="models_command", required=True)
-    actions.add_parser("list", help="the registry and what is pulled").set_defaults(models_func=cmd_list)
+    listing = actions.add_parser("list", help="the registry, what is pulled, and models found on this machine")
+    listing.add_argument("--search", action="append", metavar="DIR", help="also search this folder (repeatable)")
+    listing.add_argument(
+        "--vram-budget-mb", type=int, default=8192, help="GPU memory to check each found model against"
+    )
+    listing.set_defaults(models_func=cmd_list)
     pull = actions.add_parser("pull", help="download a model (resumes an interrupted download)")
     pull.add_argument("name")
     pull.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,43 +91,54 @@ def default_places(env: Mapping[str, str], home: Path) -> list[tuple[str, Path, 
 
 
 def find_models(
-    search_paths: list[str] | tuple[str, ...] = (),
+    search_paths: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
     vram_budget_mb: int | None = None,
 ) -> list[FoundModel]:
-    """Every GGUF model found, each file once, in the order of the places above."""
+    """Every GGUF model found, each file once, in the order of the places above, with its
+    header's facts."""
+    found = []
+    for name, path, source, aliases in locate_models(search_paths, env, home):
+        model = describe(name, path, source, aliases, vram_budget_mb)
+        if model is not None:
+            found.append(model)
+    return found
+
+
+def locate_models(
+    search_paths: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Iterator[tuple[str, Path, str, tuple[str, ...]]]:
+    """(name, file, source, aliases) of every .gguf file in the places, each file once,
+    without reading them."""
     env = os.environ if env is None else env
     home = Path.home() if home is None else home
     places = default_places(env, home)
     places += [("folder", Path(p).expanduser(), "files") for p in search_paths]
     seen: set[Path] = set()
-    found = []
     for source, folder, layout in places:
         if not folder.is_dir():
             continue
         for name, path, aliases in _candidates(folder, layout):
             real = path.resolve()
-            if real in seen:
-                continue
-            seen.add(real)
-            model = describe(name, real, source, aliases, vram_budget_mb)
-            if model is not None:
-                found.append(model)
-    return found
+            if real not in seen:
+                seen.add(real)
+                yield name, real, source, aliases
 
 
 def find_model(
     wanted: str,
-    search_paths: list[str] | tuple[str, ...] = (),
+    search_paths: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
-) -> FoundModel | None:
-    """The found model that `wanted` names (its name or one of its aliases, ignoring case)."""
+) -> Path | None:
+    """The file of the model `wanted` names (its name or an alias, ignoring case), if found."""
     key = wanted.strip().lower()
-    for model in find_models(search_paths, env, home):
-        if key in (n.lower() for n in model.names):
-            return model
+    for name, path, _source, aliases in locate_models(search_paths, env, home):
+        if key in (n.lower() for n in (name, *aliases)):
+            return path
     return None
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
 from ..errors import EngineError
+from .discovery import find_model
 
 REGISTRY_FILE = Path(__file__).resolve().parents[2] / "models" / "registry.json"
 ModelRole = Literal["completion", "explain"]
@@ -105,28 +107,35 @@ def looks_like_registry_name(value: str) -> bool:
     return "/" not in value and "\\" not in value and not value.lower().endswith(".gguf")
 
 
-def resolve_model_setting(value: str | None) -> str | None:
-    """The file a `model.path` value stands for: a registry name becomes its cached
-    file (which may not exist yet); anything else is returned unchanged."""
-    if not value or not looks_like_registry_name(value):
+def resolve_model_setting(value: str | None, search_paths: Sequence[str] = ()) -> str | None:
+    """The file a `model.path` value stands for: a file as it is; a registry name becomes its
+    cached file (which may not exist yet); the name of a model found on this machine
+    (modelfiles/discovery.py) becomes its file; anything else is returned unchanged."""
+    if not value or Path(value).expanduser().exists():
         return value
-    try:
-        entries = load_registry()
-    except RegistryError:
-        return value
-    entry = entries.get(value)
-    return str(cached_file(entry)) if entry else value
+    if looks_like_registry_name(value):
+        try:
+            entry = load_registry().get(value)
+        except RegistryError:
+            entry = None
+        if entry is not None:
+            return str(cached_file(entry))
+    found = find_model(value, search_paths)
+    return str(found) if found is not None else value
 
 
-def require_pulled(value: str | None) -> None:
-    """Raise a message with the command to run when value names a model not pulled yet."""
-    if not value or not looks_like_registry_name(value):
+def require_pulled(value: str | None, search_paths: Sequence[str] = ()) -> None:
+    """Raise a message with the command to run when value names a model not pulled yet, or
+    names nothing at all."""
+    if not value or Path(value).expanduser().exists():
         return
-    entries = load_registry()
-    entry = entries.get(value)
-    if entry is None:
-        if not Path(value).expanduser().exists():
-            raise RegistryError(f"model {value!r} is neither a file nor a registry name (see: infill models list)")
+    entry = load_registry().get(value) if looks_like_registry_name(value) else None
+    if entry is not None:
+        if not cached_file(entry).is_file():
+            raise RegistryError(f"model {value} is not downloaded yet; run: infill models pull {value}")
         return
-    if not cached_file(entry).is_file():
-        raise RegistryError(f"model {value} is not downloaded yet; run: infill models pull {value}")
+    if find_model(value, search_paths) is None and looks_like_registry_name(value):
+        raise RegistryError(
+            f"model {value!r} is neither a file, a registry name nor a model found on this machine "
+            "(see: infill models list)"
+        )

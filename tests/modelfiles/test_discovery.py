@@ -107,9 +107,10 @@ def test_folders_from_the_setting(tmp_path, ggufs):
 
 
 def test_a_found_model_is_named_by_its_name_or_file_stem(home):
-    assert find_model("ollama:chatty:1b-instruct", env={}, home=home).source == "Ollama"
-    assert find_model("chatty:1b-instruct", env={}, home=home).source == "Ollama"
-    assert find_model("CODER-Q4_K_M", env={}, home=home).source == "Hugging Face cache"
+    found = by_name(find_models(env={}, home=home))
+    assert find_model("ollama:chatty:1b-instruct", env={}, home=home) == found["ollama:chatty:1b-instruct"].path
+    assert find_model("chatty:1b-instruct", env={}, home=home) == found["ollama:chatty:1b-instruct"].path
+    assert find_model("CODER-Q4_K_M", env={}, home=home) == found["Org/Coder-GGUF/coder-q4_k_m"].path
     assert find_model("no-such-model", env={}, home=home) is None
 
 
@@ -120,3 +121,37 @@ def test_a_small_budget_says_it_does_not_fit(home):
 
 def test_nothing_found_without_any_place(tmp_path):
     assert find_models(env={}, home=tmp_path) == []
+
+
+async def test_the_server_loads_a_found_model_by_its_name(tmp_path, ggufs):
+    from conftest import lsp_session
+
+    folder = tmp_path / "my-models" / "team"
+    folder.mkdir(parents=True)
+    shutil.copyfile(ggufs["deepseek"], folder / "house-coder.gguf")
+    settings = {"model": {"path": "team/house-coder", "searchPaths": [str(tmp_path / "my-models")]}}
+    async with lsp_session(settings, tmp_path) as s:
+        assert s.statuses[-1]["state"] == "ready", s.statuses
+    async with lsp_session({"model": {"path": "nowhere-coder"}}, tmp_path) as s:
+        assert s.statuses[-1]["state"] == "error"
+        assert "found on this machine" in s.statuses[-1]["message"]
+
+
+def test_models_list_shows_what_was_found(tmp_path, ggufs):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "my-models"
+    folder.mkdir()
+    shutil.copyfile(ggufs["starcoder"], folder / "house-coder.gguf")
+    env = {"HOME": str(tmp_path / "nohome"), "INFILL_MODELS_DIR": str(tmp_path / "pulled"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "lsp_server", "models", "list", "--search", str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    found = result.stdout.split("found on this machine", 1)[1]
+    assert "house-coder" in found and "completion" in found and "starcoder" in found
