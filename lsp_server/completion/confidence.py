@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.base import TokenScore
+from ..model_data import data_file
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_FILE = Path(__file__).resolve().parents[2] / "models" / "calibration.json"
+CALIBRATION_FILE = data_file("calibration.json")
 # A model nobody calibrated is not filtered: a threshold that was never measured for it would
 # hide good suggestions as readily as bad ones. Calibrate it with `infill bench quality
 # --calibrate --models embedded --model-path MODEL.gguf`.

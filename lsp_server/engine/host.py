@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..model_data import data_file
 from ..modelfiles.registry import require_pulled, resolve_model_setting
 from ..prompts.fim import FimTokens, resolve_fim_tokens
 from ..settings import Settings
@@ -20,9 +21,8 @@ from .worker import ModelWorker, StopFlag, Superseded
 
 log = logging.getLogger(__name__)
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 # The model Infill uses when none is configured; see models/MODEL_CARD.md.
-EMBEDDED_MODEL = MODELS_DIR / "infill-tiny-code.gguf"
+EMBEDDED_MODEL = data_file("infill-tiny-code.gguf")
 # Context tokens kept free beside a prompt's budget and its generated tokens: the BOS and
 # FIM control tokens that prompt builders add around the budgeted text.
 CONTROL_TOKEN_MARGIN = 8

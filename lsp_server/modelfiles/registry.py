@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Literal, cast
 
 from ..errors import EngineError
+from ..model_data import data_file
 from .discovery import find_model
 
-REGISTRY_FILE = Path(__file__).resolve().parents[2] / "models" / "registry.json"
+REGISTRY_FILE = data_file("registry.json")
 ModelRole = Literal["completion", "explain"]
 ROLES: tuple[ModelRole, ...] = ("completion", "explain")
 
