@@ -68,8 +68,8 @@ CALIBRATION_GRID = (0.0, *(round(10 ** (-5 + i / 10), 7) for i in range(0, 50)))
 # Calibration: the lowest threshold at which this share of the shown suggestions is close to
 # right (edit similarity >= 0.8: a quick fix at worst)...
 CALIBRATION_TARGET_GOOD = 0.5
-# ... unless that shows suggestions at fewer cursors than this (a goal of 20%, with margin).
-CALIBRATION_MIN_COVERAGE = 0.25
+# ... unless that shows suggestions at fewer cursors than this (a goal of 20%, with a tenth more as margin).
+CALIBRATION_MIN_COVERAGE = 0.22
 GOOD_SIMILARITY = 0.8
 # Standard-library folders left out of the workspace copy (test suites, GUI, bundled data),
 # the same ones models/train/prepare_data.py leaves out of the training corpus.
