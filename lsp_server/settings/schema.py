@@ -105,6 +105,19 @@ class CompletionSettings:
     )
     disabled_languages: list[str] = setting([], "Language ids (e.g. `markdown`, `plaintext`) with no completions.")
     stop: list[str] = setting([], "Extra texts that end a completion.")
+    candidates: int = setting(
+        1,
+        "Suggestions offered at a cursor (VS Code cycles through them with Alt+] and Alt+[).",
+        minimum=1,
+        maximum=3,
+    )
+    latency_target_ms: int = setting(
+        300,
+        "End-to-end time a completion should take (p95). Above it Infill steps down the tokens generated, then "
+        "the prompt and context budgets; below it, back up. 0: no adapting.",
+        minimum=0,
+        maximum=60_000,
+    )
     min_confidence: float | None = setting(
         None,
         "Suggestions the model is less sure of are cut to their confident start, or not shown "
