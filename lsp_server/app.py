@@ -10,6 +10,7 @@ from .doctor.feature import DoctorFeature
 from .explain.feature import ExplainFeature
 from .hover.feature import HoverFeature
 from .indexing.feature import IndexFeature
+from .modelchoice.feature import ModelChoiceFeature
 from .server import InfillServer
 
 
@@ -21,4 +22,5 @@ def create_server() -> InfillServer:
     server.add_feature(HoverFeature(server, index.current_index))
     server.add_feature(ExplainFeature(server, index.current_index))
     server.add_feature(DoctorFeature(server))
+    server.add_feature(ModelChoiceFeature(server))
     return server

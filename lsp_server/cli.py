@@ -28,11 +28,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def setup_logging(level: str) -> None:
-    # Never stdout: in stdio mode it is the protocol channel.
+    # Never stdout: in stdio mode it is the protocol channel. INFILL_LOG_TIMESTAMPS=0 leaves the
+    # time out: an editor that shows the log (VS Code's output channel) stamps each line itself.
+    timestamps = os.environ.get("INFILL_LOG_TIMESTAMPS", "1").strip() != "0"
     logging.basicConfig(
         stream=sys.stderr,
         level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=("%(asctime)s " if timestamps else "") + "%(levelname)s %(name)s: %(message)s",
     )
     if logging.getLogger().level > logging.DEBUG:  # at DEBUG, pygls shows every message too
         logging.getLogger("pygls").setLevel(logging.WARNING)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
@@ -33,6 +33,7 @@ from .engine.worker import ModelWorker
 from .feature import DocumentEvent, Feature, FeatureSet
 from .protocol import InfillProtocol, use_lsp_lines
 from .settings import Settings, parse_settings
+from .status import IndexStatus, StatusState, compose_status, model_label
 from .text import Cursor, count_lines, cursor_from_lsp
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,6 @@ DOCUMENT_REQUEST = "infill/document"
 SERVER_STATE_REQUEST = "infill/serverState"
 # A remote engine that could not be reached is tried again at most this often.
 RETRY_ENGINE_SECONDS = 10.0
-
-# What the status bar shows: the engine's states, and "indexing" while the index is built.
-StatusState = EngineStateName | Literal["indexing"]
 
 
 @dataclass
@@ -81,6 +79,9 @@ class InfillServer(LanguageServer):
         self.features = FeatureSet()
         self.background_tasks: set[asyncio.Task] = set()
         self._engine_retry_at = time.monotonic()
+        # The index's part of the status line (status.py composes it with the engine's).
+        self.index_status = IndexStatus()
+        self._last_status: dict[str, Any] | None = None
         self._register_lifecycle()
 
     def add_feature(self, feature: Feature) -> None:
@@ -176,12 +177,34 @@ class InfillServer(LanguageServer):
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
-    def send_status(self, state: StatusState, message: str) -> None:
-        self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
+    def send_status(self, state: StatusState | EngineStateName, message: str) -> None:
+        """infill/status {"state", "message", "model", "embedded"}: the state and its message,
+        with the completion model's name and whether it is the embedded one."""
+        model, embedded = model_label(self.settings)
+        params = {"state": state, "message": message, "model": model, "embedded": embedded}
+        self._last_status = params
+        self.protocol.notify(STATUS_NOTIFICATION, params)
+
+    def publish_status(self) -> None:
+        """Send the status composed from the engine's state and the index's, unless it is
+        what the editor shows already."""
+        status = compose_status(self.engine_host.state, self.index_status)
+        model, embedded = model_label(self.settings)
+        wanted = {"state": status.state, "message": status.message, "model": model, "embedded": embedded}
+        if wanted != self._last_status:
+            self.send_status(status.state, status.message)
+
+    def set_index_status(self, index: IndexStatus) -> None:
+        """The index feature's progress and outcome; call on the event loop."""
+        self.index_status = index
+        try:
+            self.publish_status()
+        except Exception:  # no client connected
+            log.debug("status not sent for the index: %s", index)
 
     def _engine_state_changed(self, state: EngineState) -> None:
         try:
-            self.send_status(state.state, state.message)
+            self.publish_status()
             if state.state == "error":
                 self.show_message(
                     f"Infill: {state.message}. Completions are off until this is fixed.", types.MessageType.Error

@@ -13,16 +13,27 @@ export const SERVER_EXPLAIN_COMMAND = 'infill.explain';
 export const STATUS_NOTIFICATION = 'infill/status';
 
 export interface StatusParams {
-  state: 'loading' | 'ready' | 'error' | 'indexing';
+  state: 'loading' | 'ready' | 'error' | 'indexing' | 'disabled';
   message: string;
+  /** The completion model in use, by the name the user knows it ("" when none, e.g. engine kind none). */
+  model: string;
+  /** Whether that is Infill's small embedded model. */
+  embedded: boolean;
 }
+
+const STATUS_STATES: readonly StatusParams['state'][] = ['loading', 'ready', 'error', 'indexing', 'disabled'];
 
 /** Reads `infill/status` params defensively (a malformed message must not throw). */
 export function parseStatusParams(params: unknown): StatusParams | undefined {
   if (typeof params !== 'object' || params === null) return undefined;
-  const { state, message } = params as Record<string, unknown>;
-  if (state !== 'loading' && state !== 'ready' && state !== 'error' && state !== 'indexing') return undefined;
-  return { state, message: typeof message === 'string' ? message : '' };
+  const { state, message, model, embedded } = params as Record<string, unknown>;
+  if (!STATUS_STATES.includes(state as StatusParams['state'])) return undefined;
+  return {
+    state: state as StatusParams['state'],
+    message: typeof message === 'string' ? message : '',
+    model: typeof model === 'string' ? model : '',
+    embedded: embedded === true,
+  };
 }
 
 /** What `initialize` carries: the settings, nested the way the server reads them. */

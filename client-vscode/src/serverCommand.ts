@@ -68,3 +68,11 @@ export function makeExecutableFinder(fs: FileSystem, envPath: string | undefined
     return undefined;
   };
 }
+
+/**
+ * The server's environment: the editor's, with the server's own log timestamps off
+ * (INFILL_LOG_TIMESTAMPS=0): the output channel stamps every line itself.
+ */
+export function serverEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...base, INFILL_LOG_TIMESTAMPS: '0' };
+}

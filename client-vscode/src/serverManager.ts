@@ -12,9 +12,10 @@ import {
   LanguageClientOptions,
   RevealOutputChannelOn,
 } from 'vscode-languageclient/node';
-import { DOCUMENT_SELECTOR, STATUS_NOTIFICATION, configurationChangeParams, initializationOptions, parseStatusParams } from './clientOptions';
+import { DOCUMENT_SELECTOR, STATUS_NOTIFICATION, StatusParams, configurationChangeParams, initializationOptions, parseStatusParams } from './clientOptions';
+import { isEditorOwnFile } from './editorFiles';
 import { RestartPolicy, LineTail, ProcessEnd, describeEnd } from './restartPolicy';
-import { ServerCommand, describeCommand, makeExecutableFinder, resolveServerCommand } from './serverCommand';
+import { ServerCommand, describeCommand, makeExecutableFinder, resolveServerCommand, serverEnvironment } from './serverCommand';
 import { completionWanted, toServerSettings } from './settings';
 import { StatusBar } from './status';
 
@@ -39,7 +40,7 @@ const findExecutable = makeExecutableFinder(
 
 /** Starts the process ourselves, to keep the end of its stderr and learn its exit code. */
 function spawnServer(command: ServerCommand, stderr: LineTail, reportEnd: (end: ProcessEnd) => void) {
-  const child = spawn(command.command, command.args, { stdio: 'pipe', env: process.env });
+  const child = spawn(command.command, command.args, { stdio: 'pipe', env: serverEnvironment(process.env) });
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   child.on('exit', (code, signal) => reportEnd({ code, signal, stderrTail: stderr.get() }));
   return new Promise<typeof child>((resolve, reject) => {
@@ -68,8 +69,17 @@ export class ServerManager implements vscode.Disposable {
   private generation = 0;
   private readonly policy = new RestartPolicy();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly statusEmitter = new vscode.EventEmitter<StatusParams>();
+  /** Every `infill/status` of the running server (the embedded-model notice listens). */
+  readonly onStatus = this.statusEmitter.event;
 
-  constructor(private readonly output: vscode.LogOutputChannel, private readonly status: StatusBar) {
+  /** `userDirs`: the user data folders, whose settings files get no completions. */
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly status: StatusBar,
+    private readonly userDirs: readonly string[] = [],
+  ) {
+    this.disposables.push(this.statusEmitter);
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('infill.serverCommand') || event.affectsConfiguration('infill.pythonPath')) {
@@ -84,6 +94,10 @@ export class ServerManager implements vscode.Disposable {
   /** A line in the Infill output channel. */
   log(message: string): void {
     this.output.info(`[infill] ${message}`);
+  }
+
+  showLog(): void {
+    this.output.show(true);
   }
 
   /** The client, when it is running (for commands that send requests). */
@@ -116,7 +130,10 @@ export class ServerManager implements vscode.Disposable {
     this.client = client;
     client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
       const status = parseStatusParams(params);
-      if (status && generation === this.generation) this.status.set(status.state, status.message);
+      if (status && generation === this.generation) {
+        this.status.set(status.state, status.message, { name: status.model, embedded: status.embedded });
+        this.statusEmitter.fire(status);
+      }
     });
     try {
       await client.start();
@@ -148,9 +165,12 @@ export class ServerManager implements vscode.Disposable {
         },
       },
       middleware: {
-        // Don't even ask the server when completions are off for this language.
+        // Don't even ask the server when completions are off for this language, or in the
+        // editor's own settings files.
         provideInlineCompletionItems: (document, position, context, token, next) =>
-          completionWanted(readSettings(), document.languageId) ? next(document, position, context, token) : null,
+          completionWanted(readSettings(), document.languageId) && !isEditorOwnFile(document.uri, this.userDirs)
+            ? next(document, position, context, token)
+            : null,
       },
     };
   }

@@ -1,6 +1,6 @@
-// The status bar item: the server's state; a click shows the output channel.
+// The status bar item: the server's state and the model in use; a click shows the output channel.
 import * as vscode from 'vscode';
-import { ServerState, statusLook } from './statusText';
+import { ServerState, StatusModel, statusLook } from './statusText';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('infill.status', vscode.StatusBarAlignment.Right, 100);
@@ -13,9 +13,9 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  set(state: ServerState, message: string): void {
+  set(state: ServerState, message: string, model?: StatusModel): void {
     this.state = state;
-    const look = statusLook(state, message);
+    const look = statusLook(state, message, model);
     this.item.text = look.text;
     this.item.tooltip = look.tooltip;
     this.item.accessibilityInformation = { label: look.label };

@@ -21,6 +21,7 @@ from ..documents import file_path
 from ..feature import DocumentEvent, Feature
 from ..index import IndexStats, Symbol, WorkspaceIndex
 from ..server import InfillServer
+from ..status import IndexStatus
 from .host import IndexHost
 
 log = logging.getLogger(__name__)
@@ -91,37 +92,42 @@ class IndexFeature(Feature):
             except Exception as exc:
                 log.warning("no progress reporting: %s", exc)
                 use_progress = False
-        ls.send_status("indexing", "Indexing workspace")
+        ls.set_index_status(IndexStatus("running"))
         last_report = [0.0]
+        finished = [False]
+
+        def running(done: int, total: int) -> None:  # on the loop; a late report must not undo the outcome
+            if not finished[0]:
+                ls.set_index_status(IndexStatus("running", done, total))
 
         def report(done: int, total: int) -> None:  # called on the index thread
             now = loop.time()
-            if use_progress and (now - last_report[0] > PROGRESS_INTERVAL_SECONDS or done == total):
+            if now - last_report[0] > PROGRESS_INTERVAL_SECONDS or done == total:
                 last_report[0] = now
-                percentage = int(100 * done / total) if total else 100
-                message = f"Indexing {done}/{total} files"
-                loop.call_soon_threadsafe(
-                    progress.report, token, types.WorkDoneProgressReport(message=message, percentage=percentage)
-                )
+                loop.call_soon_threadsafe(running, done, total)
+                if use_progress:
+                    percentage = int(100 * done / total) if total else 100
+                    message = f"Indexing {done}/{total} files"
+                    loop.call_soon_threadsafe(
+                        progress.report, token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+                    )
 
-        capped = False
         try:
             index_settings = ls.settings.index
             stats = await self.host.start(
                 roots, report, max_file_bytes=index_settings.max_file_bytes, max_files=index_settings.max_files
             )
             message = indexed_message(stats)
-            capped = stats is not None and stats.capped
+            # A partial index must not go unnoticed behind the engine's state.
+            outcome = IndexStatus("done", message=message, notable=stats is not None and stats.capped)
         except Exception as exc:
             log.exception("indexing failed")
             message = f"Indexing failed: {exc}"
+            outcome = IndexStatus("failed", message=message, notable=True)
         if use_progress:
             progress.end(token, types.WorkDoneProgressEnd(message=message))
-        engine = ls.engine_host.state
-        if capped and engine.message:  # a partial index must not go unnoticed behind the engine's state
-            ls.send_status(engine.state, f"{engine.message}; {message}")
-        else:
-            ls.send_status(engine.state, engine.message or message)
+        finished[0] = True
+        ls.set_index_status(outcome)
 
     def register(self) -> None:
         host = self.host

@@ -9,8 +9,10 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { serveFile } from './fileServer.mjs';
 import { CodeServer, Workbench, artifactsDir, clientDir, launchBrowser, repoDir, sleep, waitFor } from './harness.mjs';
 
 const runDir = path.join(clientDir, '.cache', 'e2e-run');
@@ -247,6 +249,121 @@ test('ghost text from the real server, Tab accepts it; hover; explain selection'
       await workbench.waitForStatus(/^Infill: ready/, 120_000);
     });
   });
+});
+
+/** Text of the quick pick's rows now shown (label, description and detail of each). */
+async function quickPickRows(workbench) {
+  return workbench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allInnerTexts();
+}
+
+/** Types ghost-text-inviting code at main.py line 10; the ghost text shown, or fails. */
+async function ghostTextAtLine10(workbench) {
+  const { page } = workbench;
+  await workbench.goTo(10, 1);
+  await page.keyboard.type('def total_area(rooms):', { delay: 20 });
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('return sum(', { delay: 20 });
+  const ghost = page.locator('.ghost-text-decoration, .ghost-text-decoration-preview').first();
+  await ghost.waitFor({ timeout: 90_000 }).catch(() => assert.fail('no ghost text (.ghost-text-decoration) within 90 s after typing'));
+  return (await ghost.innerText()).replace(/\u00a0/g, ' ');
+}
+
+// Runs second, in the first window on the embedded model: it sees the once-per-install notice.
+test('select model: the embedded-model notice, a registry model downloaded with progress, then completing with it; check setup', { timeout: 420_000 }, async (t) => {
+  if (standin) return t.skip('the stand-in server has no models to pick');
+  // The registry (INFILL_REGISTRY) names a model served on loopback, not yet in INFILL_MODELS_DIR.
+  const body = fs.readFileSync(model);
+  const served = await serveFile('/e2e-coder.gguf', body);
+  const registry = path.join(runDir, 'e2e-registry.json');
+  const modelsDir = path.join(runDir, 'e2e-models');
+  fs.rmSync(modelsDir, { recursive: true, force: true });
+  fs.writeFileSync(registry, JSON.stringify({
+    models: {
+      'e2e-coder': {
+        description: 'A random-weight test model served on loopback', source: 'this test', url: served.url,
+        filename: 'e2e-coder.gguf', size_bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'),
+        fim_family: 'starcoder', context_length: 2048, vram_mb: 200,
+      },
+      'e2e-huge': {
+        description: 'Too big for any GPU budget', source: 'this test', url: 'http://127.0.0.1:9/huge.gguf',
+        filename: 'huge.gguf', size_mb: 40000, sha256: null, fim_family: 'starcoder', context_length: 4096, vram_mb: 60000,
+      },
+    },
+  }, null, 2));
+  // The server's environment comes through its command line: `env NAME=VALUE python -m lsp_server serve`.
+  const command = ['env', `INFILL_REGISTRY=${registry}`, `INFILL_MODELS_DIR=${modelsDir}`, ...serverCommand];
+  const userSettings = path.join(codeServer.userDataDir, 'User', 'settings.json');
+  try {
+    await inWindow('select-model', { 'infill.serverCommand': command, 'infill.model.nCtx': 2048 }, async (workbench) => {
+      const { page } = workbench;
+      await workbench.openFile('main.py');
+      await workbench.waitForStatus(/^Infill: ready — infill-tiny-code \(embedded\)/, 120_000);
+
+      // Once per install, while the embedded model is in use: an offer to choose a model.
+      await workbench.waitForNotification(/small embedded model/);
+      await workbench.screenshot('embedded-model-notice');
+      await page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Choose a model' }).first().click();
+
+      // The quick pick: sections, sizes, roles and GPU fit.
+      const rows = await waitFor(async () => {
+        const texts = await quickPickRows(workbench);
+        return texts.some((text) => text.includes('e2e-huge')) && texts.some((text) => text.includes('e2e-coder')) ? texts : undefined;
+      }, { timeoutMs: 30_000, message: async () => `the model quick pick (rows now: ${JSON.stringify(await quickPickRows(workbench))})` });
+      await workbench.screenshot('select-model');
+      const row = (name) => rows.find((text) => text.split('\n')[0].trim().endsWith(name)) ?? rows.find((text) => text.includes(name));
+      assert.match(row('e2e-coder'), /completion · 14\.\d MB · fits this GPU/);
+      assert.match(row('e2e-coder'), /not downloaded: picking it downloads it/);
+      assert.match(row('e2e-huge'), /too big for the GPU budget/);
+      assert.match(row('infill-tiny-code'), /in use for completions/);
+      const listText = rows.join('\n');
+      assert.match(listText, /in use/);
+      assert.match(listText, /download/);
+
+      // Pick the registry model: the server downloads it, with a cancellable progress notification.
+      await page.locator('.quick-input-widget input').fill('e2e-coder');
+      await page.keyboard.press('Enter');
+      const progress = await workbench.waitForNotification(/downloading e2e-coder.*\d+\.\d of 14\.\d MB/s, 30_000);
+      await workbench.screenshot('download-progress');
+      assert.ok(await page.locator('.notifications-toasts .notification-toast', { hasText: 'downloading e2e-coder' }).locator('.monaco-button, .codicon-notifications-cancel, [aria-label*="Cancel"]').count() > 0,
+        `the progress notification can be cancelled: ${progress}`);
+
+      // Done: the setting is written, the server loads the model, and the status names it.
+      await workbench.waitForStatus(/^Infill: ready — e2e-coder/, 120_000);
+      await workbench.screenshot('model-in-use');
+      assert.ok(fs.existsSync(path.join(modelsDir, 'e2e-coder', 'e2e-coder.gguf')), 'the model was downloaded into INFILL_MODELS_DIR');
+      assert.ok(served.requests.some((request) => request.url === '/e2e-coder.gguf'), 'the file server was asked for the model');
+      const written = JSON.parse(fs.readFileSync(userSettings, 'utf8'));
+      assert.equal(written['infill.model.path'], 'e2e-coder', 'the pick went to the user settings');
+
+      await t.test('ghost text comes from the new model', async () => {
+        const ghostText = await ghostTextAtLine10(workbench);
+        assert.match(await workbench.infillStatus(), /^Infill: ready — e2e-coder/, 'still the downloaded model');
+        await workbench.screenshot('ghost-text-new-model');
+        assert.ok(ghostText.trim().length > 0, 'the ghost text is not empty');
+        await page.keyboard.press('Escape');
+      });
+
+      await t.test('"Infill: Check Setup" shows its report', async () => {
+        await workbench.runCommand('Infill: Check Setup');
+        const frame = await waitFor(() => workbench.webviewFrame('#setup-report'), { timeoutMs: 120_000, message: 'the setup report' });
+        const report = await frame.locator('#setup-report').innerText();
+        assert.match(report, /Infill: Setup Check/);
+        assert.match(report, /model file/);
+        assert.match(report, /Infill setup: \d+ ok/);
+        assert.ok(await frame.locator('.check[data-verdict="ok"]').count() > 0, `some checks pass: ${report}`);
+        await workbench.waitForNotification(/Infill setup: \d+ ok/);
+        await workbench.screenshot('check-setup');
+      });
+    });
+  } finally {
+    await served.close();
+    // The pick went to the user settings, shared by every window: later tests start without it.
+    if (fs.existsSync(userSettings)) {
+      const settings = JSON.parse(fs.readFileSync(userSettings, 'utf8'));
+      delete settings['infill.model.path'];
+      fs.writeFileSync(userSettings, JSON.stringify(settings, null, 2));
+    }
+  }
 });
 
 test('only the embedded model: Explain Selection says how to get a chat model', { timeout: 240_000 }, async (t) => {

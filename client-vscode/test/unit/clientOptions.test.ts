@@ -9,7 +9,7 @@ import {
   initializationOptions,
   parseStatusParams,
 } from '../../src/clientOptions';
-import { statusLook } from '../../src/statusText';
+import { modelText, statusLook } from '../../src/statusText';
 import { escapeHtml, explainPageHtml } from '../../src/explainHtml';
 
 test('documents on disk and unsaved ones are sent to the server', () => {
@@ -36,8 +36,15 @@ test('explain result: {markdown} or a bare string', () => {
 });
 
 test('infill/status params are checked', () => {
-  assert.deepEqual(parseStatusParams({ state: 'loading', message: 'loading model' }), { state: 'loading', message: 'loading model' });
-  assert.deepEqual(parseStatusParams({ state: 'ready' }), { state: 'ready', message: '' });
+  assert.deepEqual(parseStatusParams({ state: 'loading', message: 'loading model' }), { state: 'loading', message: 'loading model', model: '', embedded: false });
+  assert.deepEqual(parseStatusParams({ state: 'ready' }), { state: 'ready', message: '', model: '', embedded: false });
+  assert.deepEqual(parseStatusParams({ state: 'ready', message: 'm ready', model: 'qwen2.5-coder-1.5b', embedded: false }), {
+    state: 'ready',
+    message: 'm ready',
+    model: 'qwen2.5-coder-1.5b',
+    embedded: false,
+  });
+  assert.deepEqual(parseStatusParams({ state: 'disabled', message: 'off', model: 7, embedded: 'yes' }), { state: 'disabled', message: 'off', model: '', embedded: false });
   assert.equal(parseStatusParams({ state: 'bogus', message: 'x' }), undefined);
   assert.equal(parseStatusParams(null), undefined);
 });
@@ -53,6 +60,27 @@ test('status looks: error states are marked, long messages go to the tooltip', (
   const long = statusLook('indexing', 'indexing 1234 of 5678 files in /a/very/long/workspace/path');
   assert.equal(long.text, '$(sync~spin) Infill indexing');
   assert.match(long.tooltip, /1234 of 5678/);
+});
+
+test('status looks name the model in use', () => {
+  const model = { name: 'qwen2.5-coder-1.5b', embedded: false };
+  const ready = statusLook('ready', 'Qwen2.5 Coder 1.5B ready (qwen2.5-coder FIM; 28/28 layers on GPU)', model);
+  assert.equal(ready.text, '$(check) Infill: qwen2.5-coder-1.5b');
+  assert.equal(ready.label, 'Infill: ready — qwen2.5-coder-1.5b — Qwen2.5 Coder 1.5B ready (qwen2.5-coder FIM; 28/28 layers on GPU)');
+  assert.match(ready.tooltip, /^Infill: ready — qwen2\.5-coder-1\.5b\nQwen2\.5 Coder 1\.5B ready/);
+  const embedded = statusLook('ready', 'tiny ready', { name: 'infill-tiny-code', embedded: true });
+  assert.equal(embedded.text, '$(check) Infill: infill-tiny-code (embedded)');
+  assert.equal(modelText({ name: '', embedded: false }), '');
+  const long = statusLook('ready', '', { name: 'Qwen/Qwen2.5-Coder-7B-Instruct-GGUF/qwen2.5-coder-7b-instruct-q4_k_m', embedded: false });
+  assert.equal(long.text, '$(check) Infill: qwen2.5-coder-7b-instruct-q4_k_m');
+  assert.match(long.label, /^Infill: ready — Qwen\/Qwen2\.5-Coder-7B-Instruct-GGUF\/qwen2\.5-coder-7b-instruct-q4_k_m$/);
+  const longer = statusLook('ready', '', { name: 'a-very-long-model-name-with-many-parts-q4_k_m', embedded: false });
+  assert.equal(longer.text, '$(check) Infill: a-very-long-model-name-with-man…');
+  // While the index is built after the model is ready: the progress is the short text.
+  const indexing = statusLook('indexing', 'indexing 120/1800 files; qwen ready (qwen2.5-coder FIM; CPU only)', model);
+  assert.equal(indexing.text, '$(sync~spin) Infill indexing 120/1800 files');
+  assert.equal(indexing.isError, false);
+  assert.equal(statusLook('disabled', 'completions disabled (infill.engine.kind is none)').isError, false);
 });
 
 test('panel HTML escapes text and allows only its own script', () => {

@@ -1,7 +1,7 @@
 // Unit tests of how the server's command line is chosen.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { describeCommand, makeExecutableFinder, resolveServerCommand } from '../../src/serverCommand';
+import { describeCommand, makeExecutableFinder, resolveServerCommand, serverEnvironment } from '../../src/serverCommand';
 
 const nothingOnPath = () => undefined;
 const infillOnPath = (name: string) => (name === 'infill' ? '/usr/local/bin/infill' : undefined);
@@ -43,4 +43,10 @@ test('the finder searches PATH for bare names and checks paths as they are', () 
   assert.equal(find('/opt/venv/bin/python'), '/opt/venv/bin/python');
   assert.equal(find('./tools/serve.sh'), '/work/tools/serve.sh');
   assert.equal(find('/missing/python'), undefined);
+});
+
+test('the server logs without its own timestamps: the output channel adds them', () => {
+  const base = { PATH: '/usr/bin', INFILL_REGISTRY: '/r.json' };
+  assert.deepEqual(serverEnvironment(base), { PATH: '/usr/bin', INFILL_REGISTRY: '/r.json', INFILL_LOG_TIMESTAMPS: '0' });
+  assert.equal('INFILL_LOG_TIMESTAMPS' in base, false, 'the editor\'s environment is not changed');
 });
