@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..modelfiles.command import _recorded_hash_file, _remove_if_empty
+from ..modelfiles.command import recorded_hash_file, remove_if_empty
 from ..modelfiles.download import DownloadError, DownloadResult, download
 from ..modelfiles.registry import ModelEntry, cached_file
 
@@ -87,7 +87,7 @@ def pull_registry_model(
     try:
         result = download(entry.url, dest, entry.sha256, bar, timeout=timeout)
     except (DownloadError, PullCancelled):
-        _remove_if_empty(dest.parent)  # a refused pull leaves no empty folder; a .part stays
+        remove_if_empty(dest.parent)  # a refused pull leaves no empty folder; a .part stays
         raise
-    _recorded_hash_file(dest).write_text(result.sha256 + "\n")
+    recorded_hash_file(dest).write_text(result.sha256 + "\n")
     return result

@@ -25,7 +25,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _recorded_hash_file(path: Path) -> Path:
+def recorded_hash_file(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
@@ -126,15 +126,15 @@ def cmd_pull(args: argparse.Namespace) -> int:
     try:
         result = download(entry.url, dest, entry.sha256, _progress_bar(entry.name), timeout=args.timeout)
     except DownloadError:
-        _remove_if_empty(dest.parent)  # a failed pull leaves no empty model folder behind
+        remove_if_empty(dest.parent)  # a failed pull leaves no empty model folder behind
         raise
-    _recorded_hash_file(dest).write_text(result.sha256 + "\n")
+    recorded_hash_file(dest).write_text(result.sha256 + "\n")
     checked = "matches the registry" if entry.sha256 else "recorded (the registry has no hash for it)"
     print(f"pulled {entry.name} -> {dest} ({result.size / 1e6:.1f} MB, sha256 {checked})")
     return 0
 
 
-def _remove_if_empty(folder: Path) -> None:
+def remove_if_empty(folder: Path) -> None:
     try:
         folder.rmdir()
     except OSError:  # not empty (a partial download to resume), or already gone
@@ -147,7 +147,7 @@ def _verify_one(entry: ModelEntry) -> str | None:
     with path.open("rb") as f:
         if f.read(4) != GGUF_MAGIC:
             return f"{entry.name}: not a GGUF file ({path})"
-    recorded_file = _recorded_hash_file(path)
+    recorded_file = recorded_hash_file(path)
     recorded = recorded_file.read_text().strip() if recorded_file.exists() else None
     expected = entry.sha256 or recorded
     bar = _progress_bar(f"verify {entry.name}")(path.stat().st_size, 0)
