@@ -531,23 +531,17 @@ def plot(curves: dict[str, list[dict]], marked: dict[str, float], out: Path) -> 
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, rows in curves.items():
-        coverage = [r["coverage_pct"] for r in rows]
-        for key, style, label in (
-            ("exact_precision_pct", "-o", "exact"),
-            ("good_precision_pct", "--s", "edit sim >= 0.8"),
-            ("right_precision_pct", ":^", "right so far"),
-        ):
-            line = ax.plot(coverage, [r[key] for r in rows], style, markersize=3, label=f"{name}: {label}")[0]
-            if name in marked:
+        if not any(r["good_precision_pct"] > 0 for r in rows):
+            continue  # a model that is never right (the random-weight floor) is a line at zero
+        kinds = (("exact_precision_pct", "-o", "exact"), ("good_precision_pct", "--s", "edit sim >= 0.8"))
+        for key, style, label in kinds:
+            line = ax.plot(
+                [r["coverage_pct"] for r in rows], [r[key] for r in rows], style, markersize=3, label=f"{name}: {label}"
+            )[0]
+            if name in marked:  # the model's calibrated threshold, as a star on each curve
                 at = min(rows, key=lambda r: abs(r["threshold"] - marked[name]))
-                ax.annotate(
-                    f"minConfidence {marked[name]}",
-                    (at["coverage_pct"], at[key]),
-                    textcoords="offset points",
-                    xytext=(8, 6),
-                    fontsize=8,
-                    color=line.get_color(),
-                )
+                ax.plot(at["coverage_pct"], at[key], "*", markersize=12, color=line.get_color())
+    ax.plot([], [], "*", color="gray", markersize=12, label="calibrated minConfidence")
     ax.set_xlabel("coverage: cursors with a suggestion shown (%)")
     ax.set_ylabel("precision among shown suggestions (%)")
     ax.set_title("Completion precision against coverage (held-out standard-library code)")
@@ -677,15 +671,15 @@ def report(args: argparse.Namespace, cases: list[Case], paths: dict, runs: list[
         f"seed {args.seed}"
     )
     print(table(rows))
-    syntax = [r.syntax for run in runs for r in run.results if r.syntax]
-    if syntax:
-        counts = {action: syntax.count(action) for action in sorted(set(syntax))}
-        print("syntax check: " + ", ".join(f"{action} {count}" for action, count in counts.items()))
+    for run in runs:
+        syntax = [r.syntax for r in run.results if r.syntax]
+        if syntax:
+            counts = ", ".join(f"{action} {syntax.count(action)}" for action in sorted(set(syntax)))
+            print(f"syntax check, {run.model} context {'on' if run.context else 'off'}: {counts}")
     curves: dict[str, list[dict]] = {}
     marked: dict[str, float] = {}
     for run in runs:
         label = f"{run.model} context {'on' if run.context else 'off'}"
-        curves[label] = precision_coverage(run.results)
         model_file = Path(paths[run.model]).name
         if args.calibrate and run is runs[0]:
             marked[label] = calibrate(run.results)
@@ -693,6 +687,8 @@ def report(args: argparse.Namespace, cases: list[Case], paths: dict, runs: list[
             print(f"calibrated minConfidence for {model_file}: {marked[label]}")
         else:
             marked[label] = calibrated_threshold(model_file)
+        # The model's own threshold is a row of its table too.
+        curves[label] = precision_coverage(run.results, sorted({*THRESHOLDS, marked[label]}))
         print()
         print(confidence_table(label, curves[label], marked[label]))
     if args.plot:
