@@ -110,6 +110,12 @@ def cmd_complete(args: argparse.Namespace) -> int:
         raw["model"]["nGpuLayers"] = args.n_gpu_layers
     settings, errors = parse_settings(raw)
     for error in errors:
+        # Name the flag the user typed, not the setting it fills.
+        for setting_name, flag in (
+            ("infill.completion.maxTokens", "--max-tokens"),
+            ("infill.model.nGpuLayers", "--n-gpu-layers"),
+        ):
+            error = error.replace(setting_name, flag)
         print(f"infill complete: {error}", file=sys.stderr)
     worker = ModelWorker()
     host = EngineHost(worker)

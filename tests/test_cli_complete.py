@@ -68,3 +68,11 @@ def test_bad_input_gets_a_clear_message_and_an_exit_code(tmp_path, test_model):
     assert past_column.returncode == 1 and "no column 25 on line 3: it has 22 characters" in past_column.stderr
     no_model = infill("complete", f"{main}:3:1", "--model", str(tmp_path / "absent.gguf"))
     assert no_model.returncode == 1 and "absent.gguf" in no_model.stderr
+
+
+def test_a_bad_flag_value_is_reported_under_the_flag(tmp_path, test_model):
+    main = write_project(tmp_path)
+    result = infill("complete", f"{main}:3:23", "--model", str(test_model), "--max-tokens", "0", "--no-context")
+    assert result.returncode == 0
+    assert "--max-tokens: 0 is outside 1..1024; using 64" in result.stderr
+    assert "maxTokens" not in result.stderr and "max_tokens" not in result.stderr
