@@ -1,36 +1,45 @@
 """Model-free benchmark of cross-file context retrieval: `python bench/context.py [REPO_PATH ...]`.
 
-For a real repository that is not this project (default: the standard library's `asyncio` and
-`email` packages), index it into a temporary database and pick lines that use a name defined in
-ANOTHER file of the repository, found through the file's imports:
-- `from .x import name` ... `name(...)`: the cursor goes right before `name`;
-- `from . import x` / `import pkg.x as x` ... `x.name`: the cursor goes right before `name`.
-The editor buffer is cut at the cursor (the rest of the file, the hidden line included, is
-unknown to the index and the retriever), and context is gathered exactly as the server does for
-a completion (`CrossFileContext.prompt_tokens`): the server's default budgets (the context share
-of the prompt budget, 5 ms time budget), tokens counted and rendered by StarCoder's real
-tokenizer in the repository format. A sample counts as found when a chosen snippet shows the
-definition: a definition snippet covering its line, or an outline listing its signature.
-Prints recall, mean context tokens, p50/p95 of the gathering (candidates and ranking, what the
-time budget bounds) and of the whole call (plus rendering the snippets to token ids).
+Without arguments it measures the standard library's `asyncio` and `email` packages and the
+corpus of `bench/_context_corpus.py` (Python, TypeScript/JavaScript, Go, Java, Rust and C code
+from PyPI, npm and Debian packages, fetched into `bench/.cache/` on first use). Each repository
+is indexed into a temporary database; cursors are placed right before uses of names defined in
+another file of the repository (`bench/_context_samples.py` says which, and which definitions
+count); the rest of the file, the name included, is hidden from the index and the retriever.
+Context is gathered exactly as the server does for a completion (`CrossFileContext.prompt_tokens`):
+the default budgets (the context share of the prompt budget, `context.timeBudgetMs`), tokens
+counted and rendered by StarCoder's real tokenizer in the repository format. A sample counts as
+found when a chosen snippet shows one of its definitions: the first line of its signature is in
+the snippet's text, within the lines the snippet covers.
+
+Prints recall per repository (and per kind of sample), per language, mean context tokens and
+p50/p95 of the gathering (candidates and ranking, what the time budget bounds; wall clock and
+the gathering thread's CPU time) and of the whole call (plus rendering to token ids).
+`--explain` sorts every miss into why it was missed and shows a few of each (see `explain`).
 """
 
 from __future__ import annotations
 
 import argparse
-import random
-import re
+import json
+import os
 import statistics
 import sys
 import sysconfig
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _context_corpus import CORPUS, available
+from _context_samples import Sample, find_samples
 
 from lsp_server.context.provider import CrossFileContext
-from lsp_server.context.resolve import Resolver
+from lsp_server.context.snippets import Snippet
 from lsp_server.index import Symbol, WorkspaceIndex
 from lsp_server.prompts.fim import FimTokens
 from lsp_server.settings import Settings
@@ -41,9 +50,14 @@ BUDGET_TOKENS = int(DEFAULTS.completion.prompt_budget_tokens * DEFAULTS.context.
 TIME_BUDGET_MS = DEFAULTS.context.time_budget_ms
 VOCAB = Path(__file__).resolve().parents[1] / "models" / "vocab" / "ggml-vocab-starcoder.gguf"
 WINDOW_LINES_BEFORE = 40  # lines of the current file the local window shows at the default budget
+UNLIMITED_MS = 10_000.0  # the time budget of the second gathering `--explain` runs for a miss
 
-
-IMPORT_STATEMENT = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import\b[^\n(]*(?:\([^)]*\))?", re.MULTILINE)
+# Why a sample was missed (`--explain`), in the order they are checked.
+MISS_TIME = "cut by the time budget"
+MISS_NOT_SHOWN = "a definition that no snippet shows"
+MISS_RANKED_OUT = "resolved but ranked out of the budget"
+MISS_UNRESOLVED = "not resolved"
+MISS_CLASSES = (MISS_UNRESOLVED, MISS_RANKED_OUT, MISS_TIME, MISS_NOT_SHOWN)
 
 
 def starcoder_tokenizer():
@@ -70,132 +84,281 @@ def starcoder_tokenizer():
     return tokenize, fim
 
 
-def find_samples(index: WorkspaceIndex, limit: int, seed: int = 0) -> list[tuple[Path, int, str, Symbol, str]]:
-    """(file, cursor offset, name, the definition, "name" | "attribute") for uses of names
-    defined in other files of the repository."""
-    resolver = Resolver(index)
-    found: list[tuple[Path, int, str, Symbol, str]] = []
-    for path in index.files():
-        resolver.begin()
-        entry = resolver.entry(path)
-        if entry is None:
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        import_lines = {item.line for item in entry.imports}
-        for statement in IMPORT_STATEMENT.finditer(text):  # multi-line `from x import (...)`
-            first = text.count("\n", 0, statement.start())
-            import_lines.update(range(first, first + statement.group().count("\n") + 1))
-        line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        for local, item in resolver.bindings(entry).items():
-            target_path, symbol = resolver.resolve_import(entry, item)
-            if target_path is None or target_path == path:
-                continue
-            if symbol is not None:  # a name imported from another file
-                pattern = re.compile(rf"(?<![\w.]){re.escape(local)}\b")
-                kind = "name"
-            else:  # a module: its attributes
-                pattern = re.compile(rf"(?<![\w.]){re.escape(local)}\.(\w+)")
-                kind = "attribute"
-            for match in pattern.finditer(text):
-                line = text.count("\n", 0, match.start())
-                stripped = text[line_starts[line] : match.start()].lstrip()
-                if line in import_lines or line <= item.line or stripped.startswith(("#", "import", "from")):
-                    continue
-                if symbol is not None:  # kind "name": the imported definition itself
-                    found.append((path, match.start(), local, symbol, kind))
-                else:
-                    target = resolver.entry(target_path)
-                    if target is None:  # not in the index: no members to look for
-                        continue
-                    member = next((s for s in target.symbols if s.name == match.group(1) and s.parent is None), None)
-                    if member is not None:
-                        found.append((path, match.start(1), member.name, member, kind))
-    random.Random(seed).shuffle(found)
-    return found[:limit]
+def _head(symbol: Symbol) -> str:
+    return symbol.signature.split("\n")[0].strip()
 
 
-def is_found(snippets, symbol: Symbol) -> bool:
-    head = symbol.signature.split("\n")[0].strip()
-    for snippet in snippets:
-        if snippet.path != symbol.path:
-            continue
-        if snippet.kind == "outline" and head and head in snippet.text:
-            return True
-        if snippet.kind != "outline" and snippet.start_line <= symbol.start_line <= snippet.end_line:
-            return True
-    return False
+def shows(snippet: Snippet, symbol: Symbol) -> bool:
+    """Whether a snippet's text shows a definition: the first line of its signature, within
+    the lines the snippet covers (an outline covers its whole file)."""
+    if snippet.path != symbol.path:
+        return False
+    if snippet.kind != "outline" and not snippet.start_line <= symbol.start_line <= snippet.end_line:
+        return False
+    head = _head(symbol)
+    return bool(head) and head in snippet.materialize()
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+def covers(snippet: Snippet, symbol: Symbol) -> bool:
+    """Whether a snippet is about the definition's lines, shown or not (cut, or left out of a
+    long class or module listing)."""
+    return snippet.path == symbol.path and snippet.start_line <= symbol.start_line <= snippet.end_line
 
 
-def measure(repo: Path, samples: int) -> dict:
+def is_found(snippets: list[Snippet], sample: Sample) -> bool:
+    return any(shows(snippet, target) for snippet in snippets for target in sample.targets)
+
+
+@dataclass
+class Miss:
+    sample: Sample
+    why: str
+    line: str  # the cursor's line up to the cursor
+
+
+@dataclass
+class Row:
+    name: str
+    language: str
+    files: int
+    hits: dict[str, list[bool]] = field(default_factory=dict)  # kind -> found per sample
+    tokens: list[int] = field(default_factory=list)
+    call_ms: list[float] = field(default_factory=list)
+    gather_ms: list[float] = field(default_factory=list)
+    gather_cpu_ms: list[float] = field(default_factory=list)
+    timed_out: int = 0
+    misses: list[Miss] = field(default_factory=list)
+
+    @property
+    def every(self) -> list[bool]:
+        return [hit for hits in self.hits.values() for hit in hits]
+
+
+def explain(context: CrossFileContext, sample: Sample, text: str, offset: int, window, timed_out: bool) -> str:
+    """Why a sample was missed. Gathers again with no time limit, keeping every candidate:
+    - cut by the time budget: the normal gathering ran out of time, the unlimited one shows it;
+    - a definition that no snippet shows: a chosen snippet (or a candidate) is about the
+      definition's lines, but its text leaves the definition out (cut to fit, or past the
+      members or names a class or module listing shows);
+    - resolved but ranked out of the budget: a candidate shows it, but was not chosen;
+    - not resolved: no candidate is about it at all."""
+    retriever = context._retriever
+    assert retriever is not None, "explain runs after a gathering"
+    from lsp_server.context.provider import estimate_tokens
+
+    full = retriever.gather(
+        sample.path,
+        text,
+        offset,
+        BUDGET_TOKENS,
+        estimate_tokens,
+        context.recent,
+        UNLIMITED_MS,
+        window,
+        keep_candidates=True,
+    )
+    if timed_out and is_found(full.snippets, sample):
+        return MISS_TIME
+    chosen_cover = any(covers(s, t) for s in full.snippets for t in sample.targets)
+    candidates = full.considered
+    if any(shows(s, t) for s in candidates for t in sample.targets):
+        return MISS_NOT_SHOWN if chosen_cover else MISS_RANKED_OUT
+    if chosen_cover or any(covers(s, t) for s in candidates for t in sample.targets):
+        return MISS_NOT_SHOWN
+    return MISS_UNRESOLVED
+
+
+def measure(name: str, repo: Path, samples: int, tokenizer, with_explain: bool, seed: int, language: str = "") -> Row:
+    tokenize, fim = tokenizer
     with tempfile.TemporaryDirectory(prefix="infill-bench-context-") as scratch:
         index = WorkspaceIndex([repo], db_path=Path(scratch) / "index.sqlite3", workers=0)
         stats = index.build()
-        chosen = find_samples(index, samples)
-        tokenize, fim = starcoder_tokenizer()
+        chosen = find_samples(index, samples, seed)
+        languages = Counter(sample.language for sample in chosen)
+        top_language = max(stats.files_per_language.items(), key=lambda item: item[1], default=("?", 0))[0]
+        row = Row(name, language or (languages.most_common(1)[0][0] if languages else top_language), stats.files)
         context = CrossFileContext(lambda: index)
-        hits: dict[str, list[bool]]  # sample kind -> found or not, per sample
-        hits, tokens, times, gathering = {"name": [], "attribute": []}, [], [], []
-        for path, offset, _name, symbol, kind in chosen:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            visible = text[:offset]  # everything from the cursor on is hidden
-            index.update_document(path, visible)
+        for sample in chosen:
+            text = sample.path.read_bytes().decode("utf-8", "replace")
+            visible = text[: sample.offset]  # everything from the cursor on is hidden
+            index.update_document(sample.path, visible)
             line = visible.count("\n")
             window = (max(0, line - WINDOW_LINES_BEFORE), line)
             started = time.perf_counter()
             ids, result = context.prompt_tokens(
-                path, visible, offset, window, BUDGET_TOKENS, TIME_BUDGET_MS, tokenize, fim, "python"
+                sample.path,
+                visible,
+                sample.offset,
+                window,
+                BUDGET_TOKENS,
+                TIME_BUDGET_MS,
+                tokenize,
+                fim,
+                sample.language,
             )
-            times.append((time.perf_counter() - started) * 1000)
+            row.call_ms.append((time.perf_counter() - started) * 1000)
             assert result is not None  # None only without an index, and there is one
-            gathering.append(result.elapsed_ms)
-            index.close_document(path)
-            tokens.append(len(ids))
-            hits[kind].append(is_found(result.snippets, symbol))
+            row.gather_ms.append(result.elapsed_ms)
+            row.gather_cpu_ms.append(result.cpu_ms)
+            row.timed_out += result.timed_out
+            row.tokens.append(len(ids))
+            found = is_found(result.snippets, sample)
+            row.hits.setdefault(sample.kind, []).append(found)
+            if not found and with_explain:
+                why = explain(context, sample, visible, sample.offset, window, result.timed_out)
+                cursor_line = visible[visible.rfind("\n") + 1 :]
+                row.misses.append(Miss(sample, why, cursor_line))
+            index.close_document(sample.path)
         index.close()
-    every = hits["name"] + hits["attribute"]
-    return {
-        "repo": str(repo),
-        "files": stats.files,
-        "samples": len(every),
-        "recall": sum(every) / max(1, len(every)),
-        "recall_name": sum(hits["name"]) / max(1, len(hits["name"])),
-        "names": len(hits["name"]),
-        "recall_attribute": sum(hits["attribute"]) / max(1, len(hits["attribute"])),
-        "attributes": len(hits["attribute"]),
-        "mean_tokens": statistics.mean(tokens) if tokens else 0,
-        "p50_ms": percentile(times, 0.5) if times else 0,
-        "p95_ms": percentile(times, 0.95) if times else 0,
-        "gather_p50_ms": percentile(gathering, 0.5) if gathering else 0,
-        "gather_p95_ms": percentile(gathering, 0.95) if gathering else 0,
-    }
+    return row
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("repos", nargs="*", help="repositories to measure (default: stdlib asyncio and email)")
-    parser.add_argument("--samples", type=int, default=SAMPLES)
-    arguments = parser.parse_args()
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    repos = [Path(p).resolve() for p in arguments.repos] or [stdlib / "asyncio", stdlib / "email"]
-    rows = [measure(repo, arguments.samples) for repo in repos]
-    print(f"context budget {BUDGET_TOKENS} tokens (StarCoder tokenizer), time budget {TIME_BUDGET_MS} ms")
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def _ratio(hits: list[bool]) -> float:
+    return sum(hits) / max(1, len(hits))
+
+
+def print_table(rows: list[Row]) -> None:
+    kinds = ("name", "module attribute", "member")
     header = (
-        f"{'repository':<28} {'files':>5} {'samples':>7} {'recall':>7} {'names':>13} {'attributes':>13} "
-        f"{'tokens':>7} {'gather p50/p95 ms':>18} {'+render p50/p95 ms':>19}"
+        f"{'repository':<22} {'language':<10} {'files':>5} {'samples':>7} {'recall':>7} "
+        + " ".join(f"{kind:>17}" for kind in kinds)
+        + f" {'tokens':>6} {'gather p50/p95 ms':>17} {'cpu p50/p95':>12} {'+render p50/p95':>16} {'t/o':>4}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
+        cells = " ".join(
+            f"{_ratio(row.hits[kind]):>9.1%} ({len(row.hits[kind]):>4})" if row.hits.get(kind) else f"{'-':>17}"
+            for kind in kinds
+        )
         print(
-            f"{Path(row['repo']).name:<28} {row['files']:>5} {row['samples']:>7} {row['recall']:>7.1%} "
-            f"{row['recall_name']:>6.1%} ({row['names']:>3}) {row['recall_attribute']:>6.1%} ({row['attributes']:>3}) "
-            f"{row['mean_tokens']:>7.0f} {row['gather_p50_ms']:>8.2f} / {row['gather_p95_ms']:>6.2f} "
-            f"{row['p50_ms']:>9.2f} / {row['p95_ms']:>6.2f}"
+            f"{row.name:<22} {row.language:<10} {row.files:>5} {len(row.every):>7} {_ratio(row.every):>7.1%} {cells} "
+            f"{statistics.mean(row.tokens) if row.tokens else 0:>6.0f} "
+            f"{percentile(row.gather_ms, 0.5):>7.2f} / {percentile(row.gather_ms, 0.95):>6.2f} "
+            f"{percentile(row.gather_cpu_ms, 0.5):>5.2f} / {percentile(row.gather_cpu_ms, 0.95):>5.2f} "
+            f"{percentile(row.call_ms, 0.5):>7.2f} / {percentile(row.call_ms, 0.95):>6.2f} {row.timed_out:>4}"
+        )
+    print()
+    by_language: dict[str, list[Row]] = {}
+    for row in rows:
+        by_language.setdefault(row.language, []).append(row)
+    print(
+        f"{'language':<12} {'repositories':>12} {'samples':>7} {'recall':>7} {'worst repository':>24} "
+        f"{'gather p95 ms':>13} {'+render p95':>11}"
+    )
+    for language, group in by_language.items():
+        every = [hit for row in group for hit in row.every]
+        worst = min(group, key=lambda row: _ratio(row.every))
+        gather = [ms for row in group for ms in row.gather_ms]
+        calls = [ms for row in group for ms in row.call_ms]
+        print(
+            f"{language:<12} {len(group):>12} {len(every):>7} {_ratio(every):>7.1%} "
+            f"{worst.name + f' {_ratio(worst.every):.1%}':>24} {percentile(gather, 0.95):>13.2f} "
+            f"{percentile(calls, 0.95):>11.2f}"
+        )
+
+
+def print_explain(rows: list[Row], examples: int) -> None:
+    print()
+    print("misses by cause (--explain):")
+    total = Counter(miss.why for row in rows for miss in row.misses)
+    print(f"{'repository':<22} " + " ".join(f"{cause[:26]:>27}" for cause in MISS_CLASSES))
+    for row in rows:
+        counts = Counter(miss.why for miss in row.misses)
+        print(f"{row.name:<22} " + " ".join(f"{counts.get(cause, 0):>27}" for cause in MISS_CLASSES))
+    print(f"{'all':<22} " + " ".join(f"{total.get(cause, 0):>27}" for cause in MISS_CLASSES))
+    for cause in MISS_CLASSES:
+        misses = [(row, miss) for row in rows for miss in row.misses if miss.why == cause]
+        if not misses:
+            continue
+        print(f"\n{cause}: {len(misses)}")
+        step = max(1, len(misses) // examples)
+        for row, miss in misses[::step][:examples]:
+            sample, target = miss.sample, miss.sample.targets[0]
+            where = f"{sample.path.name}:{_line_of(sample) + 1}"
+            print(
+                f"  [{row.name}] {where} {sample.kind} `{miss.line.strip()[-60:]}|{sample.name}` -> "
+                f"{target.path.name}:{target.start_line + 1} {_head(target)[:60]}"
+            )
+
+
+def _line_of(sample: Sample) -> int:
+    return sample.path.read_bytes().decode("utf-8", "replace")[: sample.offset].count("\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "repos", nargs="*", help="repositories to measure (default: stdlib asyncio and email, and the corpus)"
+    )
+    parser.add_argument("--samples", type=int, default=SAMPLES, help="samples per repository")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", default="", help="comma-separated corpus names or languages (default: all)")
+    parser.add_argument("--no-corpus", action="store_true", help="the standard library packages only")
+    parser.add_argument(
+        "--explain",
+        nargs="?",
+        const=4,
+        type=int,
+        default=0,
+        metavar="N",
+        help="sort every miss by its cause and show N examples of each (default 4)",
+    )
+    parser.add_argument("--json", help="write the per-repository figures to this file")
+    arguments = parser.parse_args()
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    targets: list[tuple[str, Path, str]]  # name, folder, language ("": the samples' most common)
+    if arguments.repos:
+        targets = [(Path(p).resolve().name, Path(p).resolve(), "") for p in arguments.repos]
+    else:
+        targets = [("asyncio (stdlib)", stdlib / "asyncio", "python"), ("email (stdlib)", stdlib / "email", "python")]
+        wanted = {part.strip() for part in arguments.only.split(",") if part.strip()}
+        targets = [t for t in targets if not wanted or "python" in wanted or t[0].split()[0] in wanted]
+        if not arguments.no_corpus:
+            sources = tuple(s for s in CORPUS if not wanted or s.name in wanted or s.language in wanted)
+            targets += [(source.name, path, source.language) for source, path in available(sources)]
+    tokenizer = starcoder_tokenizer()
+    load = os.getloadavg()
+    print(
+        f"context budget {BUDGET_TOKENS} tokens (StarCoder tokenizer), time budget {TIME_BUDGET_MS} ms; "
+        f"{os.cpu_count()} cores, load average {load[0]:.2f} at the start"
+    )
+    rows = []
+    for name, path, language in targets:
+        rows.append(
+            measure(name, path, arguments.samples, tokenizer, bool(arguments.explain), arguments.seed, language)
+        )
+        print(f"  measured {name}: {_ratio(rows[-1].every):.1%}", file=sys.stderr)
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print_table(rows)
+    if arguments.explain:
+        print_explain(rows, arguments.explain)
+    if arguments.json:
+        Path(arguments.json).write_text(
+            json.dumps(
+                [
+                    {
+                        "repository": row.name,
+                        "language": row.language,
+                        "files": row.files,
+                        "samples": len(row.every),
+                        "recall": _ratio(row.every),
+                        "recall_by_kind": {kind: _ratio(hits) for kind, hits in row.hits.items()},
+                        "gather_p95_ms": percentile(row.gather_ms, 0.95),
+                        "call_p95_ms": percentile(row.call_ms, 0.95),
+                        "misses": dict(Counter(miss.why for miss in row.misses)),
+                    }
+                    for row in rows
+                ],
+                indent=1,
+            )
         )
     return 0
 

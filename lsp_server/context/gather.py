@@ -1,16 +1,26 @@
 """Gathering the cross-file context for one cursor, within a token and a time budget.
 
 Candidates, from most to least useful in general:
-1. `base.` right before the cursor: the outline of module `base`, or class `base` with its members;
+1. `base.` right before the cursor: the outline of module `base` (for a Go package, of its
+   files), or the members of the class `base` is: a class itself, `self`/`this` (the class
+   around the cursor), or a variable whose type the code above says (types.py); with the
+   members of the classes it extends;
 2. definitions of the names used near the cursor (the last ~30 lines and the cursor's line),
-   resolved through the file's imports, then by name across the workspace;
+   resolved through the file's imports, what the file sees without importing (its Go or Java
+   package, the headers a C file includes), then by name across the workspace;
 3. definitions of the file's other imports, those used most in the file first, and outlines of
-   imported modules;
+   imported modules; where names need no import, the package's or headers' names the file uses;
 4. recently edited or opened ranges (`RecentEdits`);
 5. chunks of related files (imported files, recent files, files in the same folder) whose
    identifiers resemble the code before the cursor.
 The steps run in that order and each checks the clock: past the time budget, what is ready is
 ranked and returned. `ranking.select_snippets` then drops overlaps and fills the token budget.
+
+The time budget counts the gathering thread's CPU time (`time.thread_time`), not the wall
+clock: on a busy machine, time spent waiting for a core or for the interpreter lock is not
+gathering, and counting it made the same cursor get fewer snippets the busier the machine
+was. A wall-clock cap (`WALL_CAP_MS`, or five times the budget when that is more) still bounds
+how long a completion can wait.
 """
 
 from __future__ import annotations
@@ -29,20 +39,24 @@ from .identifiers import (
     ATTRIBUTE,
     IDENTIFIER,
     attribute_before_cursor,
+    is_interesting,
     names_near,
     token_set,
 )
 from .ranking import select_snippets
 from .recent import RecentEdits
-from .resolve import Resolver
+from .resolve import CLASS_KINDS, IMPLICIT_SCOPE, Resolver
 from .similar import ChunkTokens, similar_chunks
 from .snippets import (
     Snippet,
     SourceLines,
     definition_snippet,
+    members_snippet,
+    name_parts,
     outline_snippet,
     relative_path,
 )
+from .types import variable_type
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +64,22 @@ LINES_BEFORE = 30  # lines before the cursor whose names are resolved
 SIMILARITY_LINES = 12  # lines before the cursor that form the similarity query
 USAGE_CHARS = 20_000  # text before the cursor in which imported names' uses are counted
 MAX_SIBLING_FILES = 24  # files of the cursor's folder searched for similar chunks
+MAX_USED_NAMES = 40  # names used in the file looked up in its package or headers
+WALL_CAP_MS = 50.0  # the wall-clock limit of one gathering, whatever its CPU time
 # The part of the current file the prompt shows itself, when the caller does not say.
 DEFAULT_WINDOW_BEFORE, DEFAULT_WINDOW_AFTER = 100, 30
+SELF_NAMES = frozenset({"self", "this", "cls", "Self"})
 
 # Scores: the order of usefulness described in the module docstring.
 SCORE_ATTRIBUTE_TARGET = 4.0
+SCORE_INHERITED = 3.6  # members of the classes the cursor's class extends
 SCORE_NEAR_NAME = 2.0  # + closeness weight (0..1)
 # Resolved by name only, not through an import: trusted less in languages whose imports are
 # resolved (there, a name that no import binds is mostly a local variable or an attribute).
 SCORE_FALLBACK_FACTOR = {"python": 0.35, "javascript": 0.35, "typescript": 0.35, "tsx": 0.35}
 SCORE_FALLBACK_DEFAULT = 0.6
 SCORE_IMPORTED = 1.0  # + up to 0.9 for names used often in the file
+SCORE_TYPE_POSITION = 0.9  # + for a class or type alias where the cursor expects a type
 SCORE_MODULE_OUTLINE = 0.9
 SCORE_RECENT = 0.8
 SCORE_SIMILAR = 0.5  # + similarity
@@ -74,18 +93,29 @@ class ContextResult:
     timed_out: bool = False  # the time budget ran out before every step ran
     candidates: int = 0
     steps: list[str] = field(default_factory=list)  # steps that ran, for the debug log
+    cpu_ms: float = 0.0  # the gathering thread's CPU time
+    # Every candidate before ranking, when `gather(keep_candidates=True)` asks (benchmarks, debugging).
+    considered: list[Snippet] = field(default_factory=list)
 
 
 class _Clock:
-    def __init__(self, budget_ms: float):
+    """The time budget in the gathering thread's CPU time, with a wall-clock cap."""
+
+    def __init__(self, budget_ms: float, wall_cap_ms: float | None = None):
         self.started = time.perf_counter()
-        self.deadline = self.started + budget_ms / 1000
+        self.cpu_started = time.thread_time()
+        self.cpu_deadline = self.cpu_started + budget_ms / 1000
+        cap = wall_cap_ms if wall_cap_ms is not None else max(WALL_CAP_MS, 5 * budget_ms)
+        self.wall_deadline = self.started + cap / 1000
 
     def expired(self) -> bool:
-        return time.perf_counter() >= self.deadline
+        return time.thread_time() >= self.cpu_deadline or time.perf_counter() >= self.wall_deadline
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
+
+    def cpu_ms(self) -> float:
+        return (time.thread_time() - self.cpu_started) * 1000
 
 
 class ContextRetriever:
@@ -109,11 +139,14 @@ class ContextRetriever:
         recent: RecentEdits | None = None,
         time_budget_ms: float = 5.0,
         window_lines: tuple[int, int] | None = None,
+        keep_candidates: bool = False,
+        wall_cap_ms: float | None = None,
     ) -> ContextResult:
         """Snippets for a cursor at `offset` (code points) in `text`, the current content of
         `path`. `window_lines`: first and last line (0-based) of the current file the prompt
-        shows anyway; snippets overlapping them are dropped."""
-        clock = _Clock(time_budget_ms)
+        shows anyway; snippets overlapping them are dropped. `time_budget_ms` is CPU time of
+        this thread; `wall_cap_ms` (default: `WALL_CAP_MS` or five budgets) bounds the wait."""
+        clock = _Clock(time_budget_ms, wall_cap_ms)
         path = Path(os.path.abspath(path))
         self.resolver.begin({item.path for item in recent.ranges()} if recent is not None else set())
         cursor_line = text.count("\n", 0, offset)
@@ -122,12 +155,12 @@ class ContextRetriever:
         self.resolver.invalidate([path])  # the current file: always as the index has it now
         entry = self.resolver.entry(path)
         found = _Candidates()
-        attributes = _attributes_used(text, offset)
+        cursor = _Cursor(text, offset, cursor_line, _attributes_used(text, offset), _near_words(text, offset))
         steps: list[str] = []
         for name, step in (
-            ("attribute", lambda: self._attribute_at_cursor(entry, text, offset, found, attributes)),
-            ("near", lambda: self._names_near_cursor(entry, text, offset, found, clock)),
-            ("imports", lambda: self._imported_names(entry, text, offset, found, clock, attributes)),
+            ("attribute", lambda: self._attribute_at_cursor(entry, cursor, found)),
+            ("near", lambda: self._names_near_cursor(entry, cursor, found, clock)),
+            ("imports", lambda: self._imported_names(entry, cursor, found, clock)),
             ("recent", lambda: self._recent(recent, found)),
             ("similar", lambda: self._similar(entry, path, text, offset, found, recent, clock)),
         ):
@@ -156,9 +189,11 @@ class ContextRetriever:
             timed_out=len(steps) < 5 or clock.expired(),
             candidates=len(found.snippets),
             steps=steps,
+            cpu_ms=clock.cpu_ms(),
+            considered=found.snippets if keep_candidates else [],
         )
 
-    # --- the steps ---
+    # --- what a candidate shows ---
 
     def _definition(self, symbol: Symbol, score: float, compact: bool = False) -> Snippet | None:
         entry = self.resolver.entry(symbol.path)
@@ -167,10 +202,38 @@ class ContextRetriever:
         members = self.resolver.facts(entry).members.get(symbol.qualified_name, [])
         return definition_snippet(symbol, entry, self.sources, score, members, compact)
 
-    def _attribute_at_cursor(
-        self, entry: FileEntry | None, text: str, offset: int, found: _Candidates, attributes: dict[str, set[str]]
+    def _class_members(self, owner: Symbol, found: _Candidates, cursor: _Cursor, base: str, score: float) -> None:
+        """The members of a class, and of the classes it extends, for `value.` at the cursor."""
+        prefer = frozenset(cursor.attributes.get(base, ()))
+        found.add(members_snippet(owner, self.resolver.own_members(owner), score, prefer, cursor.words))
+        for rank, parent in enumerate(self.resolver.base_classes(owner)):
+            members = self.resolver.own_members(parent)
+            if members:
+                found.add(members_snippet(parent, members, SCORE_INHERITED - 0.1 * rank, prefer, cursor.words))
+
+    def _module_outline(
+        self, path: Path, found: _Candidates, score: float, prefer: frozenset[str], words, limit: int
     ) -> None:
-        attribute = attribute_before_cursor(text, offset)
+        """The outline of a module: one file's, or each file's of a Go package, the files
+        with the names most related to the cursor first."""
+        entries = self.resolver.module_entries(path)
+        if len(entries) > 1:
+            from .snippets import relevance
+
+            def best(entry: FileEntry) -> int:
+                return max(
+                    (3 * (s.name in prefer) + relevance(s.name, words) for s in entry.symbols if s.parent is None),
+                    default=0,
+                )
+
+            entries.sort(key=lambda entry: (-best(entry), entry.path.name.endswith("_test.go"), entry.path))
+        for rank, module in enumerate(entries[:12]):
+            found.add(outline_snippet(module, score - 0.02 * rank, prefer, limit=limit, words=words))
+
+    # --- the steps ---
+
+    def _attribute_at_cursor(self, entry: FileEntry | None, cursor: _Cursor, found: _Candidates) -> None:
+        attribute = attribute_before_cursor(cursor.text, cursor.offset)
         if entry is None or attribute is None:
             return
         base, _partial = attribute
@@ -178,20 +241,58 @@ class ContextRetriever:
         if item is not None:
             path, symbol = self.resolver.resolve_import(entry, item)
             if symbol is None and path is not None:
-                module = self.resolver.entry(path)
-                if module is not None:
-                    found.add(
-                        outline_snippet(module, SCORE_ATTRIBUTE_TARGET, frozenset(attributes.get(base, ())), limit=200)
-                    )
+                prefer = frozenset(cursor.attributes.get(base, ()))
+                self._module_outline(path, found, SCORE_ATTRIBUTE_TARGET, prefer, cursor.words, limit=200)
                 return
             if symbol is not None:
-                found.add(self._definition(symbol, SCORE_ATTRIBUTE_TARGET))
+                if symbol.kind in CLASS_KINDS:
+                    self._class_members(symbol, found, cursor, base, SCORE_ATTRIBUTE_TARGET)
+                else:
+                    found.add(self._definition(symbol, SCORE_ATTRIBUTE_TARGET))
+            return
+        owner = self._type_of(entry, cursor, base)
+        if owner is not None:
+            self._class_members(owner, found, cursor, base, SCORE_ATTRIBUTE_TARGET)
             return
         if base[:1].isupper():
             for symbol in self.resolver.resolve_name(entry, base):
-                found.add(self._definition(symbol, SCORE_ATTRIBUTE_TARGET))
+                if symbol.kind in CLASS_KINDS:
+                    self._class_members(symbol, found, cursor, base, SCORE_ATTRIBUTE_TARGET)
+                else:
+                    found.add(self._definition(symbol, SCORE_ATTRIBUTE_TARGET))
 
-    def _names_near_cursor(self, entry, text: str, offset: int, found: _Candidates, clock: _Clock) -> None:
+    def _type_of(self, entry: FileEntry, cursor: _Cursor, base: str) -> Symbol | None:
+        """The class of `base` at the cursor: the class around the cursor for `self`, else
+        what the code above says of the variable, else a class named like it (`client` ->
+        `Client`) that the file can see. Remembered per request."""
+        if base in cursor.types:
+            return cursor.types[base]
+        owner: Symbol | None = None
+        if base in SELF_NAMES:
+            owner = self.resolver.enclosing_class(entry, cursor.line)
+        elif not base[:1].isupper():
+            hint = variable_type(cursor.text, cursor.offset, base, entry.language)
+            if hint is not None:
+                owner = self.resolver.resolve_type(entry, hint)
+            if owner is None:
+                owner = self._class_named_like(entry, base)
+        cursor.types[base] = owner
+        return owner
+
+    def _class_named_like(self, entry: FileEntry, variable: str) -> Symbol | None:
+        wanted = variable.lstrip("_").lower()
+        if len(wanted) < 3:
+            return None
+        facts = self.resolver.facts(entry)
+        for name in list(facts.bindings) + list(facts.top_level):
+            if name.lower() == wanted and name[:1].isupper():
+                found = self.resolver.resolve_name(entry, name, fallback=False)
+                if found and found[0].kind in CLASS_KINDS:
+                    return found[0]
+        return None
+
+    def _names_near_cursor(self, entry: FileEntry | None, cursor: _Cursor, found: _Candidates, clock: _Clock) -> None:
+        text, offset = cursor.text, cursor.offset
         near = names_near(text, offset, LINES_BEFORE)
         if entry is None:
             for name, weight in near.items():
@@ -204,16 +305,20 @@ class ContextRetriever:
         own = self.resolver.facts(entry).top_level
         # Look names up across the workspace only where imports cannot say where they come
         # from: languages without import resolution here, and files with wildcard imports.
-        by_name = entry.language not in SCORE_FALLBACK_FACTOR or any(
-            item.name == "*" and not item.alias for item in entry.imports
-        )
-        # `module.attr` and `Class.attr` pairs near the cursor.
+        by_name = entry.language not in SCORE_FALLBACK_FACTOR or bool(self.resolver.facts(entry).wildcards)
+        # `module.attr`, `Class.attr` and `variable.attr` pairs near the cursor.
         window_start = max(0, offset - 4000)
         for match in ATTRIBUTE.finditer(text, window_start, offset):
             base, attr = match.group(1), match.group(2)
-            if base in bindings and base in near and not clock.expired():
-                for symbol in self.resolver.resolve_attribute(entry, base, attr):
-                    found.add(self._definition(symbol, SCORE_NEAR_NAME + near[base] * 0.9))
+            if base not in near or clock.expired():
+                continue
+            if base in bindings or base[:1].isupper():
+                symbols = self.resolver.resolve_attribute(entry, base, attr)
+            else:
+                owner = self._type_of(entry, cursor, base)
+                symbols = self.resolver.members(owner, attr) if owner is not None else []
+            for symbol in symbols:
+                found.add(self._definition(symbol, SCORE_NEAR_NAME + near[base] * 0.9))
         for name, weight in near.items():
             if clock.expired():
                 return
@@ -224,9 +329,12 @@ class ContextRetriever:
                 if imported is not None:
                     found.add(self._definition(imported, SCORE_NEAR_NAME + weight))
                 elif path is not None:
-                    module = self.resolver.entry(path)
-                    if module is not None:
-                        found.add(outline_snippet(module, SCORE_MODULE_OUTLINE + weight, limit=24))
+                    self._module_outline(path, found, SCORE_MODULE_OUTLINE + weight, frozenset(), cursor.words, 24)
+                continue
+            visible = self.resolver.resolve_name(entry, name, fallback=False) if by_name else []
+            if visible:
+                for symbol in visible:
+                    found.add(self._definition(symbol, SCORE_NEAR_NAME + weight))
             elif weight >= 0.3 and by_name:
                 factor = SCORE_FALLBACK_FACTOR.get(entry.language, SCORE_FALLBACK_DEFAULT)
                 for symbol in self._definitions_by_name(name, entry):
@@ -237,27 +345,47 @@ class ContextRetriever:
             return self.resolver.resolve_name(entry, name)
         return [s for s in self.index.definitions(name) if s.parent is None][:2]
 
-    def _imported_names(
-        self, entry, text: str, offset: int, found: _Candidates, clock: _Clock, attributes: dict[str, set[str]]
-    ) -> None:
+    def _imported_names(self, entry: FileEntry | None, cursor: _Cursor, found: _Candidates, clock: _Clock) -> None:
         if entry is None:
             return
+        text, offset = cursor.text, cursor.offset
         counts = Counter(IDENTIFIER.findall(text, max(0, offset - USAGE_CHARS), offset))
         bindings = self.resolver.bindings(entry)
         ranked = sorted(bindings, key=lambda name: -counts.get(name, 0))
         top = max(1, max((counts.get(name, 0) for name in ranked), default=1))
+        wants_type = _TYPE_POSITION.search(text, max(0, offset - 200), offset) is not None
         for name in ranked:
             if clock.expired():
                 return
             usage = counts.get(name, 0) / top
             path, symbol = self.resolver.resolve_import(entry, bindings[name])
             if symbol is not None:
-                found.add(self._definition(symbol, SCORE_IMPORTED + 0.9 * usage, compact=True))
+                score = SCORE_IMPORTED + 0.9 * usage
+                if wants_type and _is_type_like(symbol):
+                    score += SCORE_TYPE_POSITION
+                found.add(self._definition(symbol, score, compact=True))
             elif path is not None:
-                module = self.resolver.entry(path)
-                if module is not None:
-                    used = frozenset(attributes.get(name, ()))
-                    found.add(outline_snippet(module, SCORE_MODULE_OUTLINE * (0.5 + 0.5 * usage), used, limit=24))
+                used = frozenset(cursor.attributes.get(name, ()))
+                score = SCORE_MODULE_OUTLINE * (0.5 + 0.5 * usage)
+                self._module_outline(path, found, score, used, cursor.words, 24)
+        if entry.language in IMPLICIT_SCOPE or self.resolver.facts(entry).wildcards:
+            self._used_unimported_names(entry, counts, found, clock)
+
+    def _used_unimported_names(self, entry: FileEntry, counts: Counter, found: _Candidates, clock: _Clock) -> None:
+        """Where names come without an import naming them (a Go or Java package, C headers,
+        wildcard imports), the names the file uses most that it does not define."""
+        facts = self.resolver.facts(entry)
+        names = [
+            name
+            for name, _count in counts.most_common()
+            if name not in facts.top_level and name not in facts.bindings and is_interesting(name)
+        ][:MAX_USED_NAMES]
+        top = max((counts[name] for name in names), default=1)
+        for name in names:
+            if clock.expired():
+                return
+            for symbol in self.resolver.resolve_name(entry, name, fallback=False):
+                found.add(self._definition(symbol, SCORE_IMPORTED + 0.9 * counts[name] / top, compact=True))
 
     def _recent(self, recent: RecentEdits | None, found: _Candidates) -> None:
         if recent is None:
@@ -303,12 +431,42 @@ class ContextRetriever:
             )
 
     def _siblings(self, path: Path) -> list[Path]:
-        try:
-            names = sorted(os.listdir(path.parent))
-        except OSError:
-            return []
         suffix = path.suffix
-        return [path.parent / name for name in names if name.endswith(suffix)][:MAX_SIBLING_FILES]
+        names = [p for p in self.index.files_in(path.parent) if p.name.endswith(suffix)]
+        return names[:MAX_SIBLING_FILES]
+
+
+# The cursor where a type goes: after `name:` or `->` (an annotation), `except`, `raise`,
+# `new`, `extends`, `implements`, `instanceof`, or a generic's `<`.
+_TYPE_POSITION = re.compile(
+    r"(?:->|(?<![:=])\b\w+\??\s*:(?!:)|\b(?:except|raise|new|extends|implements|instanceof|isinstance\([^,()]*,)"
+    r"|[\w>]<)[\s(\[|,]*(?:\w+\s*[\[|,]\s*)*$"
+)
+
+
+def _is_type_like(symbol: Symbol) -> bool:
+    """A class, or a name that reads like a type alias (`Headers = dict[str, str]`)."""
+    return symbol.kind in CLASS_KINDS or (symbol.kind == "variable" and symbol.name[:1].isupper())
+
+
+@dataclass
+class _Cursor:
+    """What the steps read about the cursor, computed once per gathering."""
+
+    text: str
+    offset: int
+    line: int
+    attributes: dict[str, set[str]]  # base -> attributes used on it above the cursor
+    words: frozenset[str]  # lower-case names and name parts near the cursor
+    types: dict[str, Symbol | None] = field(default_factory=dict)  # variable -> its class, once found
+
+
+def _near_words(text: str, offset: int) -> frozenset[str]:
+    words: set[str] = set()
+    for name in names_near(text, offset, SIMILARITY_LINES):
+        words.add(name.lower())
+        words.update(name_parts(name))
+    return frozenset(words)
 
 
 _DOTTED = re.compile(r"([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)")

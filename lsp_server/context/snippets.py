@@ -8,6 +8,8 @@ editor buffer the index knows is shown as the editor has it.
 
 from __future__ import annotations
 
+import functools
+import re
 import textwrap
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -162,25 +164,91 @@ def definition_snippet(
     )
 
 
-def outline_snippet(entry: FileEntry, score: float, prefer: frozenset[str] = frozenset(), limit: int = 40) -> Snippet:
+def outline_snippet(
+    entry: FileEntry,
+    score: float,
+    prefer: frozenset[str] = frozenset(),
+    limit: int = 40,
+    words: frozenset[str] = frozenset(),
+) -> Snippet:
     """The top-level signatures of a module (for `module.` before the cursor), most likely
     first so that cutting it to fit the budget drops the least likely: names in `prefer`
-    (already used on this module), then public classes and functions, then public variables,
-    then private names; in file order within each group."""
+    (already used on this module), then names that share words with the code around the
+    cursor (`words`, see `relevance`), then public classes and functions, then public
+    variables, then private names; in file order within each group."""
 
     def render() -> str:
         symbols = [s for s in entry.symbols if s.parent is None and s.name != "__all__"]
-        symbols.sort(key=lambda s: (s.name not in prefer, s.name.startswith("_"), s.kind == "variable", s.start_line))
-        lines = []
-        for symbol in symbols[:limit]:
-            line = symbol.signature.split("\n")[0].rstrip().rstrip(":")
-            if len(line) > MAX_OUTLINE_LINE:
-                line = line[:MAX_OUTLINE_LINE] + " ..."
-            lines.append(line + (": ..." if symbol.language == "python" and symbol.kind != "variable" else ""))
-        return "\n".join(lines)
+        return "\n".join(_listing(symbols, prefer, words, limit))
 
     end = max((s.end_line for s in entry.symbols), default=0)
     return Snippet(entry.path, 0, end, "", "outline", score, entry.language, entry.path.stem, render=render)
+
+
+def members_snippet(
+    owner: Symbol,
+    members: Sequence[Symbol],
+    score: float,
+    prefer: frozenset[str] = frozenset(),
+    words: frozenset[str] = frozenset(),
+    limit: int = 60,
+) -> Snippet:
+    """A class's signature and the one-line signatures of its members (for `value.` before
+    the cursor, where the value is of that class), ordered like `outline_snippet`. It is an
+    outline: it lists, and does not keep the definition of one member from being shown whole."""
+
+    def render() -> str:
+        head = owner.signature.split("\n")[0].rstrip()
+        head = head.rstrip(":") + (":" if owner.language == "python" else " {")
+        listed = [s for s in members if s.name not in ("__init__", "constructor") or s.name in prefer]
+        constructors = [s for s in members if s.name in ("__init__", "constructor")]
+        lines = _listing(constructors[:1] + listed, prefer | {"__init__", "constructor"}, words, limit)
+        return "\n".join([head] + ["    " + line for line in lines])
+
+    return Snippet(
+        owner.path, owner.start_line, owner.end_line, "", "outline", score, owner.language, owner.name, render=render
+    )
+
+
+def relevance(name: str, words: frozenset[str]) -> int:
+    """How much a name has to do with the code around the cursor: 2 when that code uses the
+    name itself, 1 when they share a word (`get_user` and `user_id`), else 0."""
+    if not words:
+        return 0
+    if name.lower() in words:
+        return 2
+    return 1 if any(part in words for part in name_parts(name)) else 0
+
+
+@functools.lru_cache(maxsize=65_536)
+def name_parts(name: str) -> tuple[str, ...]:
+    """The lower-case words of an identifier: `getUserName`, `get_user_name` -> get, user, name."""
+    spaced = _CAMEL.sub(" ", name.replace("_", " "))
+    return tuple(part.lower() for part in spaced.split() if len(part) >= 3)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _listing(symbols: Sequence[Symbol], prefer: frozenset[str], words: frozenset[str], limit: int) -> list[str]:
+    ordered = sorted(
+        symbols,
+        key=lambda s: (
+            s.name not in prefer,
+            -relevance(s.name, words),
+            s.name.startswith("_"),
+            s.kind in ("variable", "field"),
+            s.start_line,
+        ),
+    )
+    lines = []
+    for symbol in ordered[:limit]:
+        line = symbol.signature.split("\n")[0].rstrip().rstrip(":").rstrip("{").rstrip()
+        if len(line) > MAX_OUTLINE_LINE:
+            line = line[:MAX_OUTLINE_LINE] + " ..."
+        python_body = symbol.language == "python" and symbol.kind not in ("variable", "field", "constant")
+        lines.append(line + (": ..." if python_body else ""))
+    return lines
 
 
 def relative_path(path: Path, roots: list[Path]) -> str:

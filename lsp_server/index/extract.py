@@ -77,6 +77,7 @@ def extract_symbols(root: Node, source: bytes, spec: LanguageSpec) -> list[Symbo
     separator = spec.scope_separator
     rows: list[SymbolRow] = []
     scopes: list[_Scope] = []  # enclosing containers and functions, innermost last
+    instance_attributes: set[str] = set()  # "Class.name" of the Python instance attributes kept
     for node, name_node, capture in definitions:
         while scopes and not (scopes[-1].start_byte <= node.start_byte and node.end_byte <= scopes[-1].end_byte):
             scopes.pop()
@@ -85,6 +86,20 @@ def extract_symbols(root: Node, source: bytes, spec: LanguageSpec) -> list[Symbo
         _, kind = capture.split(".", 1)
         name = _node_text(name_node)
         parent = enclosing.qualified_name if enclosing is not None else None
+        if kind == "attribute":
+            # `self.name = ...` in __init__ (see languages.py): a field of the class around the
+            # method, once per name, unless the class body defines it already.
+            owner = scopes[-2] if len(scopes) >= 2 and enclosing is not None and enclosing.kind == "method" else None
+            if owner is None or owner.qualified_name is None:
+                continue
+            qualified_name = f"{owner.qualified_name}{separator}{name}"
+            if qualified_name in instance_attributes:
+                continue
+            instance_attributes.add(qualified_name)
+            rows.append(_symbol_row(node, "field", name, qualified_name, owner.qualified_name, source, spec))
+            continue
+        if kind == "field" and enclosing is None:
+            continue  # a member of an anonymous struct or union: nothing names its owner
 
         if name_node.type in ("generic_type", "template_type"):
             name = name.split("<", 1)[0]  # impl Vec<T> -> Vec
@@ -104,6 +119,8 @@ def extract_symbols(root: Node, source: bytes, spec: LanguageSpec) -> list[Symbo
             scopes.append(_Scope(node.start_byte, node.end_byte, kind, qualified_name))
         if is_local or capture.startswith("scope."):
             continue  # locals are not workspace symbols; an impl block only names a scope
+        if kind == "field":
+            instance_attributes.add(qualified_name)
         rows.append(_symbol_row(node, kind, name, qualified_name, parent, source, spec))
     return rows
 
@@ -118,7 +135,7 @@ def _find_definitions(root: Node, spec: LanguageSpec) -> list[_Definition]:
         if not names:
             continue
         for capture, nodes in captures.items():
-            if capture == "name":
+            if capture == "name" or capture.startswith("_"):  # `_x`: a capture only predicates test
                 continue
             node = nodes[0]
             key = (node.start_byte, node.end_byte, names[0].start_byte)

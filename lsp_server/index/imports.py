@@ -59,9 +59,13 @@ def python_imports(node: Node) -> Iterator[ImportRow]:
 
 
 def javascript_imports(node: Node) -> Iterator[ImportRow]:
-    """ES module imports: default, namespace (* as x), named ({a, b as c}) and bare imports."""
+    """ES module imports: default, namespace (* as x), named ({a, b as c}) and bare imports;
+    and re-exports, which bind names the same way for the files importing this one."""
     line = node.start_point.row
     module = _unquote(_text(node.child_by_field_name("source")))
+    if node.type == "export_statement":
+        yield from _reexports(node, module, line)
+        return
     clause = next((child for child in node.named_children if child.type == "import_clause"), None)
     if clause is None:
         yield module, None, None, line
@@ -77,6 +81,22 @@ def javascript_imports(node: Node) -> Iterator[ImportRow]:
                 if specifier.type == "import_specifier":
                     alias = specifier.child_by_field_name("alias")
                     yield module, _text(specifier.child_by_field_name("name")), _text(alias) or None, line
+
+
+def _reexports(node: Node, module: str, line: int) -> Iterator[ImportRow]:
+    """`export * from "m"` -> (m, "*", None); `export * as ns from "m"` -> (m, "*", "ns");
+    `export { a, b as c } from "m"` -> (m, "a", None), (m, "b", "c")."""
+    clause = next((c for c in node.named_children if c.type in ("export_clause", "namespace_export")), None)
+    if clause is None:
+        yield module, "*", None, line
+    elif clause.type == "namespace_export":
+        alias = next((c for c in clause.named_children if c.type in ("identifier", "string")), None)
+        yield module, "*", _unquote(_text(alias)) or None, line
+    else:
+        for specifier in clause.named_children:
+            if specifier.type == "export_specifier":
+                alias = specifier.child_by_field_name("alias")
+                yield module, _text(specifier.child_by_field_name("name")), _text(alias) or None, line
 
 
 def go_imports(node: Node) -> Iterator[ImportRow]:

@@ -55,12 +55,34 @@ def _grammar(module: str, function: str = "language") -> Callable[[], object]:
     return load
 
 
-PYTHON_DEFINITIONS = """
+# Module variables include those assigned under a top-level `if`/`try` (`if TYPE_CHECKING:`,
+# `try: import x except ImportError: x = None`); instance attributes are the `self.name = ...`
+# assignments of `__init__` (captured as @definition.attribute: extract.py makes them fields
+# of the class, not locals of the method).
+_PYTHON_MODULE_BLOCKS = (
+    "(if_statement consequence: {b})",
+    "(if_statement alternative: (elif_clause consequence: {b}))",
+    "(if_statement alternative: (else_clause body: {b}))",
+    "(try_statement body: {b})",
+    "(try_statement (except_clause {b}))",
+)
+_PYTHON_BLOCK_VARIABLE = "(block (expression_statement (assignment left: (identifier) @name)) @definition.variable)"
+PYTHON_DEFINITIONS = (
+    """
 (function_definition name: (identifier) @name) @definition.function
 (class_definition name: (identifier) @name) @definition.class
 (module (expression_statement (assignment left: (identifier) @name)) @definition.variable)
+(module (type_alias_statement left: (type (identifier) @name)) @definition.type)
 (class_definition body: (block (expression_statement (assignment left: (identifier) @name)) @definition.field))
+(class_definition body: (block (function_definition
+  name: (identifier) @_init (#eq? @_init "__init__")
+  body: (block (expression_statement
+    (assignment left: (attribute object: (identifier) @_self (#eq? @_self "self") attribute: (identifier) @name))
+  ) @definition.attribute))))
 """
+    + "\n".join(f"(module {block.format(b=_PYTHON_BLOCK_VARIABLE)})" for block in _PYTHON_MODULE_BLOCKS)
+    + "\n"
+)
 PYTHON_IMPORTS = """
 (import_statement) @import
 (import_from_statement) @import
@@ -99,9 +121,15 @@ TYPESCRIPT_DEFINITIONS = (
 (internal_module name: (_) @name) @definition.module
 (module name: (_) @name) @definition.module
 (public_field_definition name: (_) @name) @definition.field
+(property_signature name: (_) @name) @definition.field
 """
 )
-JS_IMPORTS = "(import_statement) @import"
+# Imports, and re-exports (`export { a } from "./x"`, `export * from "./x"`), which bind names
+# for the files that import this one just as imports do.
+JS_IMPORTS = """
+(import_statement) @import
+(export_statement source: (_)) @import
+"""
 
 GO_DEFINITIONS = """
 (function_declaration name: (identifier) @name) @definition.function
@@ -113,6 +141,8 @@ GO_DEFINITIONS = """
 (source_file (const_declaration (const_spec name: (identifier) @name) @definition.constant))
 (source_file (var_declaration (var_spec name: (identifier) @name) @definition.variable))
 (source_file (var_declaration (var_spec_list (var_spec name: (identifier) @name) @definition.variable)))
+(field_declaration name: (field_identifier) @name) @definition.field
+(method_elem name: (field_identifier) @name) @definition.method
 """
 GO_IMPORTS = "(import_spec) @import"
 
@@ -129,6 +159,8 @@ RUST_DEFINITIONS = """
 (static_item name: (identifier) @name) @definition.variable
 (type_item name: (type_identifier) @name) @definition.type
 (macro_definition name: (identifier) @name) @definition.macro
+(field_declaration name: (field_identifier) @name) @definition.field
+(enum_variant name: (identifier) @name) @definition.field
 """
 RUST_IMPORTS = "(use_declaration) @import"
 
@@ -142,6 +174,7 @@ JAVA_DEFINITIONS = """
 (constructor_declaration name: (identifier) @name) @definition.method
 (field_declaration declarator: (variable_declarator name: (identifier) @name)) @definition.field
 (constant_declaration declarator: (variable_declarator name: (identifier) @name)) @definition.constant
+(enum_constant name: (identifier) @name) @definition.constant
 """
 JAVA_IMPORTS = "(import_declaration) @import"
 
@@ -174,9 +207,21 @@ def _c_functions(name_types: str) -> str:
     return "\n".join(patterns)
 
 
+# Struct members, under zero, one or two pointers, as arrays, or as function pointers.
+_C_FIELDS = """
+(field_declaration declarator: (field_identifier) @name) @definition.field
+(field_declaration declarator: (pointer_declarator declarator: (field_identifier) @name)) @definition.field
+(field_declaration declarator: (pointer_declarator
+  declarator: (pointer_declarator declarator: (field_identifier) @name))) @definition.field
+(field_declaration declarator: (array_declarator declarator: (field_identifier) @name)) @definition.field
+(field_declaration declarator: (function_declarator declarator: (parenthesized_declarator
+  (pointer_declarator declarator: (field_identifier) @name)))) @definition.field
+"""
 C_DEFINITIONS = (
     _c_functions("(identifier)")
     + """
+(type_definition type: (struct_specifier !name body: (_)) declarator: (type_identifier) @name) @definition.struct
+(type_definition type: (union_specifier !name body: (_)) declarator: (type_identifier) @name) @definition.struct
 (struct_specifier name: (type_identifier) @name body: (_)) @definition.struct
 (union_specifier name: (type_identifier) @name body: (_)) @definition.struct
 (enum_specifier name: (type_identifier) @name body: (_)) @definition.enum
@@ -184,6 +229,7 @@ C_DEFINITIONS = (
 (preproc_def name: (identifier) @name) @definition.constant
 (preproc_function_def name: (identifier) @name) @definition.macro
 """
+    + _C_FIELDS
     + _C_VARIABLES
 )
 CPP_DEFINITIONS = (

@@ -31,6 +31,9 @@ class NameIndex:
     def __len__(self) -> int:
         return sum(len(ids) for ids in self._ids_by_name.values())
 
+    def has(self, name: str) -> bool:
+        return bool(self._ids_by_name.get(name))
+
     def add(self, symbol_id: int, name: str) -> None:
         ids = self._ids_by_name[name]
         if not ids:

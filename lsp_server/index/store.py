@@ -29,7 +29,9 @@ from .model import Chunk, FileEntry, Import, Symbol
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2: struct and interface members (Go, Rust, C, TypeScript), Python instance attributes and
+# module variables under `if`/`try`, re-exports as imports: entries parsed before lack them.
+SCHEMA_VERSION = 2
 PRIVATE_FOLDER_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
@@ -348,7 +350,22 @@ class Writer:
             self.connection.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
 
 
+# Path objects for the paths symbols are read with: building a Path costs more than reading
+# the row, and name lookups read the same few files' symbols again and again.
+_PATHS: dict[str, Path] = {}
+_MAX_PATHS = 65_536
+
+
+def _path(text: str) -> Path:
+    path = _PATHS.get(text)
+    if path is None:
+        if len(_PATHS) >= _MAX_PATHS:
+            _PATHS.clear()
+        path = _PATHS[text] = Path(text)
+    return path
+
+
 def _symbol(fields: list | tuple) -> Symbol:
     *head, path, language = fields
     # _make rather than Symbol(*head, ...): mypy cannot count the fields in a starred list.
-    return Symbol._make([*head, Path(path), language])
+    return Symbol._make([*head, _path(path), language])

@@ -87,6 +87,15 @@ class WorkspaceIndex:
         self.generation = 0
         self._symbols_by_file: dict[int, list[tuple[int, str]]] = {}
         self._names = NameIndex()
+        # Which files each folder holds, and the folders by name: how name resolution finds a
+        # Go or Java package, a header on the include path, or a module file, without asking
+        # the database about files that do not exist.
+        self._folders: dict[Path, set[str]] = {}
+        self._folders_by_name: dict[str, set[Path]] = {}
+        self._files_by_name: dict[str, set[Path]] = {}
+        # Bumped when a file is added or removed (not when one changes): what was derived from
+        # the set of files (resolved module paths) stays valid while it stays the same.
+        self.layout_generation = 0
         self._open_documents: dict[Path, _OpenDocument] = {}
         self._watcher: FileWatcher | None = None
         self._store = Store(self.db_path)
@@ -113,6 +122,9 @@ class WorkspaceIndex:
         name_index.prepare()
         with self._lock:
             self._files, self._symbols_by_file, self._names = files, symbols_by_file, name_index
+            self._folders, self._folders_by_name, self._files_by_name = {}, {}, {}
+            for path in files:
+                self._add_to_folders(path)
             self.generation += 1
 
     def build(
@@ -267,13 +279,46 @@ class WorkspaceIndex:
                     self._symbols_by_file[record.id] = names
                     for symbol_id, name in names:
                         self._names.add(symbol_id, name)
+                if path not in self._files:
+                    self._add_to_folders(path)
                 self._files[path] = record
             for path in removed:
                 old = self._files.pop(path, None)
                 if old is not None:
                     self._forget_symbols(old.id)
+                    self._remove_from_folders(path)
             self.generation += 1
         return [path for path, _, names in written if names is not None] + removed
+
+    def _add_to_folders(self, path: Path) -> None:
+        self.layout_generation += 1
+        folder = path.parent
+        names = self._folders.get(folder)
+        if names is None:
+            names = self._folders[folder] = set()
+            self._folders_by_name.setdefault(folder.name, set()).add(folder)
+        names.add(path.name)
+        self._files_by_name.setdefault(path.name, set()).add(path)
+
+    def _remove_from_folders(self, path: Path) -> None:
+        self.layout_generation += 1
+        folder = path.parent
+        names = self._folders.get(folder)
+        if names is None:
+            return
+        names.discard(path.name)
+        same_file_name = self._files_by_name.get(path.name)
+        if same_file_name is not None:
+            same_file_name.discard(path)
+            if not same_file_name:
+                del self._files_by_name[path.name]
+        if not names:
+            del self._folders[folder]
+            same_name = self._folders_by_name.get(folder.name)
+            if same_name is not None:
+                same_name.discard(folder)
+                if not same_name:
+                    del self._folders_by_name[folder.name]
 
     def _forget_symbols(self, file_id: int) -> None:
         for symbol_id, name in self._symbols_by_file.pop(file_id, ()):
@@ -292,6 +337,7 @@ class WorkspaceIndex:
                 if self._files.get(path) == record:
                     del self._files[path]
                     self._forget_symbols(record.id)
+                    self._remove_from_folders(path)
             self.generation += 1
         return [path for path, _ in records]
 
@@ -470,7 +516,14 @@ class WorkspaceIndex:
 
     def definitions(self, name: str) -> list[Symbol]:
         """Every symbol with exactly this name, across the workspace."""
+        if not self.has_definition(name):
+            return []  # most names near a cursor are locals: no query for them
         return self._query(self._store.symbols_named, name, default=[])
+
+    def has_definition(self, name: str) -> bool:
+        """Whether any indexed symbol has exactly this name (from memory, no query)."""
+        with self._lock:
+            return self._names.has(name)
 
     def file(self, path: Path) -> FileEntry | None:
         return self._query(self._store.file_entry, _normalize(path), default=None)
@@ -487,6 +540,35 @@ class WorkspaceIndex:
     def files(self) -> list[Path]:
         with self._lock:
             return sorted(self._files)
+
+    def has_file(self, path: Path) -> bool:
+        """Whether the index holds this file (no database query: a set lookup)."""
+        with self._lock:
+            if path in self._files:
+                return True
+        text = str(path)
+        normal = os.path.abspath(text)
+        if normal == text:
+            return False  # already absolute and normalized: not in the index
+        with self._lock:
+            return Path(normal) in self._files
+
+    def files_in(self, folder: Path) -> list[Path]:
+        """The indexed files directly in a folder, sorted by name."""
+        folder = _normalize(folder)
+        with self._lock:
+            names = sorted(self._folders.get(folder, ()))
+        return [folder / name for name in names]
+
+    def files_named(self, name: str) -> list[Path]:
+        """The indexed files whose own name is `name` ("util.h"), sorted."""
+        with self._lock:
+            return sorted(self._files_by_name.get(name, ()))
+
+    def folders_named(self, name: str) -> list[Path]:
+        """The folders holding indexed files whose own name is `name`, sorted."""
+        with self._lock:
+            return sorted(self._folders_by_name.get(name, ()))
 
     def __enter__(self) -> WorkspaceIndex:
         return self

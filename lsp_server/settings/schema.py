@@ -147,7 +147,11 @@ class ContextSettings:
         default_text="the share",
     )
     time_budget_ms: float = setting(
-        10.0, "Gathering stops after this many ms and sends what is ready.", minimum=0.5, maximum=1000.0
+        10.0,
+        "CPU time (ms) the gathering thread may spend on cross-file snippets before it sends what is ready; "
+        "waiting for a core does not count, and a wall-clock cap (50 ms, or five budgets when more) still applies.",
+        minimum=0.5,
+        maximum=1000.0,
     )
 
 

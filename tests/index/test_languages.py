@@ -35,6 +35,7 @@ def test_python_symbols_docstrings_and_imports():
         "Greeter.__init__": "method",
         "Greeter.shout": "method",
         "Greeter.Inner": "class",
+        "Greeter.who": "field",  # an instance attribute: self.who = ... in __init__
         "fetch": "function",
     }  # the nested helper() inside greet() is local, not a workspace symbol
     greet = symbols["greet"]
@@ -92,6 +93,7 @@ def test_typescript_symbols_docs_and_imports():
     assert kinds("sample.ts") == {
         "ClientOptions": "interface",
         "ClientOptions.retry": "method",
+        "ClientOptions.url": "field",
         "Id": "type",
         "Color": "enum",
         "Client": "class",
@@ -122,6 +124,7 @@ def test_tsx_symbols():
     symbols = symbols_of(extract_file(FIXTURES / "sample.tsx"))
     assert {name: s.kind for name, s in symbols.items()} == {
         "ButtonProps": "interface",
+        "ButtonProps.label": "field",
         "Button": "function",
         "Link": "function",
     }
@@ -138,6 +141,8 @@ def test_go_symbols_doc_comments_and_imports():
         "defaultName": "variable",
         "Server": "struct",
         "Handler": "interface",
+        "Server.Name": "field",
+        "Handler.Handle": "method",
         "NewServer": "function",
         "Server.Start": "method",
     }
@@ -163,6 +168,9 @@ def test_rust_symbols_doc_comments_and_imports():
         "GREETING": "variable",
         "Point": "struct",
         "Shape": "enum",
+        "Point::x": "field",
+        "Point::y": "field",
+        "Shape::Circle": "field",  # an enum variant
         "Area": "trait",
         "Area::area": "method",
         "Point::new": "method",
@@ -198,6 +206,8 @@ def test_java_symbols_javadoc_and_imports():
         "Sample.Listener": "interface",
         "Sample.Listener.onEvent": "method",
         "Sample.Mode": "enum",
+        "Sample.Mode.ON": "constant",
+        "Sample.Mode.OFF": "constant",
         "Pair": "class",
     }
     assert symbols["Sample"].doc == "A sample class."
@@ -217,6 +227,8 @@ def test_c_symbols_comments_and_includes():
         "MAX_LEN": "constant",
         "SQUARE": "macro",
         "point": "struct",
+        "point.x": "field",
+        "point.y": "field",
         "point_t": "type",
         "color": "enum",
         "counter": "variable",
