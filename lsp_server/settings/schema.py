@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 FimFamily = Literal["auto", "qwen2.5-coder", "starcoder", "deepseek-coder", "codellama", "codestral"]
-EngineKind = Literal["llama_cpp", "remote", "none"]
+EngineKind = Literal["llama_cpp", "onnx", "remote", "none"]
 RemoteApi = Literal["auto", "openai", "infill"]
 FIM_FAMILIES: tuple[str, ...] = typing.get_args(FimFamily)
 
@@ -183,6 +183,7 @@ class EngineSettings:
         "Where the model runs.",
         choice_descriptions=(
             "The GGUF model in the server process (llama.cpp).",
+            "An ONNX Runtime GenAI model folder in the server process (`model.path`; int4, GPTQ, fp16).",
             "An OpenAI-compatible or llama.cpp server (`engine.url`).",
             "No model: index features only.",
         ),
