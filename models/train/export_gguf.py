@@ -29,7 +29,10 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parents[1]))  # the repository, for the key Infill reads
 from model import ModelConfig  # noqa: E402
 
-from lsp_server.engine.base import FIM_ORDER_KEY  # noqa: E402
+try:
+    from lsp_server.engine.base import FIM_ORDER_KEY
+except Exception:  # a training machine without the server's dependencies (or Python): the same key
+    FIM_ORDER_KEY = "infill.fim_order"
 
 VOCAB_GGUF = HERE.parent / "vocab" / "ggml-vocab-starcoder.gguf"
 ARCH = "llama"
@@ -39,6 +42,14 @@ FIM_IDS = {"prefix": 1, "middle": 2, "suffix": 3, "pad": 4, "eot": 0, "file_sep"
 def write_f32_gguf(tensors: dict[str, np.ndarray], cfg: ModelConfig, path: Path, name: str = "infill-tiny-code",
                    description: str = "", fim_order: str = "psm") -> None:
     """Write every tensor as float32, with hyper-parameters and the StarCoder tokenizer."""
+    write_gguf(tensors, cfg, path, name, description, fim_order, quant="f32")
+
+
+def write_gguf(tensors: dict[str, np.ndarray], cfg: ModelConfig, path: Path, name: str = "infill-tiny-code",
+               description: str = "", fim_order: str = "psm", quant: str = "f32") -> None:
+    """Write the model with hyper-parameters and the StarCoder tokenizer. quant "q8_0"
+    quantises the matrices with gguf's numpy code (the rounding of llama.cpp's Q8_0), for a
+    machine without llama.cpp; the vectors (norms) stay float32, as llama.cpp's quantize leaves them."""
     import gguf
 
     vocab = gguf.GGUFReader(str(VOCAB_GGUF))
@@ -61,7 +72,7 @@ def write_f32_gguf(tensors: dict[str, np.ndarray], cfg: ModelConfig, path: Path,
     w.add_rope_freq_base(cfg.rope_base)
     w.add_layer_norm_rms_eps(cfg.norm_eps)
     w.add_vocab_size(cfg.vocab_size)
-    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0 if quant == "q8_0" else gguf.LlamaFileType.ALL_F32)
 
     w.add_tokenizer_model(field("tokenizer.ggml.model"))
     w.add_tokenizer_pre(field("tokenizer.ggml.pre"))
@@ -85,7 +96,12 @@ def write_f32_gguf(tensors: dict[str, np.ndarray], cfg: ModelConfig, path: Path,
     w.add_string(FIM_ORDER_KEY, fim_order)
 
     for tname, arr in tensors.items():
-        w.add_tensor(tname, np.ascontiguousarray(arr, dtype=np.float32))
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if quant == "q8_0" and arr.ndim == 2:
+            q8 = gguf.GGMLQuantizationType.Q8_0
+            w.add_tensor(tname, gguf.quants.quantize(arr, q8), raw_dtype=q8)
+        else:
+            w.add_tensor(tname, arr)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

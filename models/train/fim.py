@@ -16,7 +16,7 @@ whole lines, or a short span, so that the model learns to stop (<|endoftext|>) s
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 # StarCoder tokenizer ids (checked in tests/models/test_embedded_model.py).
 EOT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, FIM_PAD = 0, 1, 2, 3, 4

@@ -21,7 +21,7 @@ Hugging Face "rotate_half" layout would need one).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -58,6 +58,10 @@ CONFIGS = {
     # buy more tokens per minute (see models/MODEL_CARD.md).
     "cpu4": ModelConfig(dim=256, n_layers=4, n_heads=4, ffn_dim=768, context_length=512),
     "test": ModelConfig(dim=64, n_layers=2, n_heads=2, ffn_dim=128, context_length=64),
+    # One short run on an H200 (train_gpu.py, whose docstring has the arithmetic): as many
+    # parameters as a 25 MiB Q8_0 file holds, spent on depth (12 thin layers) rather than
+    # width, and a 1024-token context.
+    "h200": ModelConfig(dim=256, n_layers=12, n_heads=4, ffn_dim=704, context_length=1024),
 }
 
 
