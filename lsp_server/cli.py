@@ -104,6 +104,8 @@ def cmd_complete(args: argparse.Namespace) -> int:
         return 1
 
     raw: dict[str, dict[str, object]] = {"model": {"path": args.model}, "completion": {}}
+    if args.engine is not None:
+        raw["engine"] = {"kind": args.engine}
     if args.max_tokens is not None:
         raw["completion"]["maxTokens"] = args.max_tokens
     if args.n_gpu_layers is not None:
@@ -184,7 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
         "character, is valid). 0, negative, or past the end is an error.",
     )
     complete.add_argument("cursor", metavar="FILE:LINE:COL")
-    complete.add_argument("--model", help="GGUF model file (default: the embedded model)")
+    complete.add_argument(
+        "--model", help="GGUF model file, or an ONNX model folder with --engine onnx (default: the embedded model)"
+    )
+    complete.add_argument(
+        "--engine",
+        choices=("llama_cpp", "onnx"),
+        help="where the model runs: llama_cpp (a GGUF file, the default) or onnx (a model folder, see "
+        "`infill models convert`)",
+    )
     complete.add_argument("--max-tokens", type=int, help="tokens to generate (default: completion.maxTokens)")
     complete.add_argument("--n-gpu-layers", type=int)
     complete.add_argument("--json", action="store_true", help="print the completion and its timings as JSON")

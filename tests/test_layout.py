@@ -107,6 +107,12 @@ def test_only_the_llama_cpp_engine_imports_llama_cpp():
             assert path.parent.name == "engine" and path.name.startswith("llama_cpp"), path
 
 
+def test_only_the_onnx_engine_imports_onnxruntime_genai():
+    for path in PACKAGE.rglob("*.py"):
+        if any(m.split(".")[0] == "onnxruntime_genai" for m in runtime_imports(path)):
+            assert path.parent.name == "engine" and path.name.startswith("onnx_"), path
+
+
 def test_only_feature_modules_register_handlers():
     """`@server.feature` / `@server.command` appear in a feature's own module or the server core."""
     for path in PACKAGE.rglob("*.py"):

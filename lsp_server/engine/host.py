@@ -193,6 +193,18 @@ def create_engine(settings: Settings, model_path: str | None) -> Engine:
             n_threads=m.n_threads,
             vram_budget_mb=m.vram_budget_mb,
         )
+    if kind == "onnx":
+        from .onnx_engine import OnnxEngine
+
+        if model_path is None:
+            raise EngineError("no model folder to load (infill.model.path)")
+        return OnnxEngine(
+            model_path,
+            n_ctx=m.n_ctx,
+            n_gpu_layers=m.n_gpu_layers,
+            n_threads=m.n_threads,
+            vram_budget_mb=m.vram_budget_mb,
+        )
     if kind == "remote":
         from .remote import RemoteEngine
 

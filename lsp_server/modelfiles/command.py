@@ -213,6 +213,9 @@ def add_parser(commands) -> None:
     rm = actions.add_parser("rm", help="delete a pulled model")
     rm.add_argument("name")
     rm.set_defaults(models_func=cmd_rm)
+    from .convert import add_convert_parser
+
+    add_convert_parser(actions)
     models.set_defaults(func=run)
 
 
