@@ -12,6 +12,7 @@ import re
 
 from ..engine.base import EngineError
 from ..engine.llama_cpp_vocab import LlamaVocab
+from ..engine.onnx_vocab import OnnxVocab
 from ..prompts.fim import resolve_fim_tokens
 from ..prompts.vocabulary import SpecialTokens
 from ..settings import Settings
@@ -25,10 +26,10 @@ INSTRUCT_NAME = re.compile(r"instruct|chat|(?<![a-z0-9])it(?![a-z0-9])", re.IGNO
 INSTRUCT_MESSAGE = "this looks like an instruct model: inline completion needs a base model with FIM tokens"
 
 
-class _NamedVocabulary:
+class NamedVocabulary:
     """A vocabulary as resolve_fim_tokens reads it (it names the model in its messages)."""
 
-    def __init__(self, vocab: LlamaVocab, name: str) -> None:
+    def __init__(self, vocab: LlamaVocab | OnnxVocab, name: str) -> None:
         self.name = name
         self.special: SpecialTokens = vocab.special
         self._vocab = vocab
@@ -58,7 +59,7 @@ def check_fim_tokens(settings: Settings, model: ModelFile) -> Check:
         return failed(NAME, str(exc), f"llama.cpp cannot read this model; {USE_SUGGESTED_MODEL}")
     family = settings.model.fim_family
     try:
-        fim = resolve_fim_tokens(_NamedVocabulary(vocab, model.name), family)
+        fim = resolve_fim_tokens(NamedVocabulary(vocab, model.name), family)
     except EngineError:
         wanted = "fill-in-the-middle tokens" if family == "auto" else f"the {family} FIM tokens (model.fimFamily)"
         if model.metadata.get("tokenizer.chat_template"):

@@ -19,6 +19,7 @@ from .check import Check, skipped
 from .fim_tokens import check_fim_tokens
 from .index_state import check_index
 from .model_file import inspect_model_file
+from .onnx_model import check_onnx_model
 from .remote import check_remote
 from .selftest import NAME as SELF_TEST
 from .selftest import self_test_loading, self_test_with_host
@@ -41,13 +42,18 @@ async def run_checks(
         return await host.worker.run(None, lambda flag: check())
 
     checks = [check_settings(settings, errors), await asyncio.to_thread(check_llama_cpp)]
-    model = await asyncio.to_thread(inspect_model_file, settings)
-    fim = await with_llama_cpp(lambda: check_fim_tokens(settings, model))
     remote = await with_llama_cpp(lambda: check_remote(settings))
-    checks += [model.check, fim, await asyncio.to_thread(check_vram, settings, model), remote]
+    if settings.engine.kind == "onnx":  # a model folder, not a GGUF file
+        model_check, fim, vram = await asyncio.to_thread(check_onnx_model, settings)
+    else:
+        model = await asyncio.to_thread(inspect_model_file, settings)
+        model_check = model.check
+        fim = await with_llama_cpp(lambda: check_fim_tokens(settings, model))
+        vram = await asyncio.to_thread(check_vram, settings, model)
+    checks += [model_check, fim, vram, remote]
     if settings.engine.kind == "none":
         checks.append(skipped(SELF_TEST, "engine.kind is none: no model"))
-    elif "failed" in (model.check.verdict, fim.verdict, remote.verdict):
+    elif "failed" in (model_check.verdict, fim.verdict, remote.verdict):
         checks.append(skipped(SELF_TEST, "needs a model that loads (see the failed check above)"))
     elif host is not None:
         checks.append(await self_test_with_host(host, settings))

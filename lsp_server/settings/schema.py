@@ -48,8 +48,8 @@ def setting(default: Any, description: str, **info: Any) -> Any:
 class ModelSettings:
     path: str | None = setting(
         None,
-        "GGUF model file, or the name of a pulled registry model or of a model found on this machine "
-        "(`infill models list`).",
+        "GGUF model file (an ONNX model folder with engine kind `onnx`), or the name of a pulled registry model "
+        "or of a model found on this machine (`infill models list`).",
         editor_unset="",
         default_text="embedded model",
     )

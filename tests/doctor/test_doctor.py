@@ -313,3 +313,20 @@ async def test_the_doctor_request_reports_with_the_servers_settings_and_model(wo
     assert test["verdict"] in ("ok", "warning"), test
     assert "(the server's infill-tiny-code)" in test["detail"] and test["detail"].count(" ms") == 3
     assert checks["index"]["verdict"] in ("ok", "warning")
+
+
+async def test_an_onnx_model_folder_is_checked_as_a_folder(tmp_path, workspace):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
+    from build_test_onnx import cached
+
+    checks = await doctor({"engine": {"kind": "onnx"}, "model": {"path": str(cached("int4"))}}, workspace)
+    assert checks["model file"].verdict == "ok" and "ONNX model" in checks["model file"].detail
+    assert checks["FIM tokens"].verdict == "ok" and "starcoder" in checks["FIM tokens"].detail
+    assert checks["VRAM plan"].verdict == "ok"
+    assert checks["FIM self-test"].verdict in ("ok", "warning")
+    not_a_model = tmp_path / "empty-folder"
+    not_a_model.mkdir()
+    checks = await doctor({"engine": {"kind": "onnx"}, "model": {"path": str(not_a_model)}}, workspace)
+    assert checks["model file"].verdict == "failed" and "genai_config.json" in checks["model file"].detail
+    assert "infill models convert" in checks["model file"].fix
+    assert checks["FIM tokens"].verdict == "skipped" and checks["FIM self-test"].verdict == "skipped"
