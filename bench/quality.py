@@ -636,7 +636,8 @@ def load_runs(path: Path) -> tuple[list[Case], dict, list[Run], int]:
     """The cursors, model files and results of a run saved with --json."""
     saved = json.loads(path.read_text(encoding="utf-8"))
     case_fields = {f.name for f in fields(Case)}
-    runs, cases = [], []
+    runs: list[Run] = []
+    cases: list[Case] = []
     for key, rows in saved["cases"].items():
         model, _, context = key.partition("/context-")
         run = Run(model, context == "on")
