@@ -17,8 +17,19 @@ loopback with the same GGUF (its tokenizer loaded locally too, so both prompts a
 the same tokens); the difference is what the network hop costs (HTTP, JSON, SSE,
 and the server's own Python framework).
 
+Speed you can feel (`--speed`, also part of the full run):
+- after accept: at cursors along the retyped lines, a suggestion is shown, then accepted after
+  a reading pause (`--accept-delay-ms`, and 0 ms: Tab at once) with the didChange that inserts
+  it; the row is the time from that didChange to the next suggestion (the server computed it
+  ahead, in the background, while the suggestion was shown);
+- candidates 3 vs 1: the typing workload with completion.candidates 3 and 1, requests as the
+  user's own (trigger kind Invoked, which gets every candidate), and as typed (Automatic);
+- latency budget: the typing workload against a deliberately slow engine (a scripted
+  OpenAI-compatible server on loopback: a delay per prompt token and per generated token),
+  with completion.latencyTargetMs off and on.
+
 Usage: python bench/latency.py [--model GGUF] [--file SOURCE.py] [--lines 6] [--max-tokens 32]
-                               [--engine local|remote] [--context on|off|both]
+                               [--engine local|remote] [--context on|off|both] [--speed]
        (default model: the embedded one; default file: json/decoder.py of this Python)
 """
 
@@ -26,11 +37,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import sysconfig
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from lsprotocol import types
@@ -59,8 +72,8 @@ def pick_lines(text: str, count: int) -> list[int]:
     return candidates[::step][:count]
 
 
-async def run(args, options: dict) -> dict:
-    source = Path(args.file).read_text(encoding="utf-8")
+async def start_client(args, options: dict, source: str) -> LanguageClient:
+    """The real server on the file's folder as the workspace, ready and indexed."""
     client = LanguageClient("infill-bench", "1")
     await client.start_io(sys.executable, "-m", "lsp_server", "serve")
     ready = asyncio.Event()
@@ -83,14 +96,70 @@ async def run(args, options: dict) -> dict:
     client.initialized(types.InitializedParams())
     await asyncio.wait_for(ready.wait(), 120)
     await asyncio.wait_for(wait_for_index(client, source), 120)
+    return client
 
-    uri = Path(args.file).resolve().as_uri()
+
+async def stop_client(client: LanguageClient) -> None:
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
+async def last_completion(client: LanguageClient) -> dict:
+    stats = await client.protocol.send_request_async("infill/lastCompletion", {})
+    return as_dict(stats)
+
+
+def as_dict(value):
+    """pygls hands a custom request's objects over as named tuples."""
+    return value._asdict() if hasattr(value, "_asdict") else value
+
+
+async def complete(client: LanguageClient, uri: str, line: int, column: int, invoked: bool = False):
+    trigger = types.InlineCompletionTriggerKind.Invoked if invoked else types.InlineCompletionTriggerKind.Automatic
+    return await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=column),
+            context=types.InlineCompletionContext(trigger_kind=trigger),
+        )
+    )
+
+
+def insert(client: LanguageClient, uri: str, version: int, line: int, column: int, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=line, character=column),
+                        end=types.Position(line=line, character=column),
+                    ),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+def blanked(source: str, targets: list[int]) -> list[str]:
+    """The file's lines with the target lines' text removed (their indentation kept)."""
     lines = source.split("\n")
-    targets = pick_lines(source, args.lines)
-    # Remove the target lines' text (keep their indentation): they are typed back.
-    typed_lines = {i: lines[i] for i in targets}
     for i in targets:
         lines[i] = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+    return lines
+
+
+async def run(args, options: dict, invoked: bool = False) -> dict:
+    """The typing workload: the target lines typed back one character at a time, a completion
+    after each keystroke (as typed: trigger kind Automatic; `invoked`: as if asked for)."""
+    source = Path(args.file).read_text(encoding="utf-8")
+    client = await start_client(args, options, source)
+    uri = Path(args.file).resolve().as_uri()
+    targets = pick_lines(source, args.lines)
+    typed_lines = {i: source.split("\n")[i] for i in targets}
+    lines = blanked(source, targets)
     version = 1
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
@@ -99,49 +168,33 @@ async def run(args, options: dict) -> dict:
     )
     reasons: dict[str, int]  # stop reason -> requests
     end_to_end, overhead, engine, tps, reasons, context_ms, prompt_ms = [], [], [], [], {}, [], []
+    steps: list[int] = []  # the latency budget's step of each model run
+    model_times: list[float] = []  # end-to-end times of the requests the model answered
+    items: list[int] = []  # suggestions per answer
     for i in targets:
         full = typed_lines[i]
         column = len(lines[i])
         for ch in full[column:]:
             version += 1
-            client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(
-                                start=types.Position(line=i, character=column),
-                                end=types.Position(line=i, character=column),
-                            ),
-                            text=ch,
-                        )
-                    ],
-                )
-            )
+            insert(client, uri, version, i, column, ch)
             column += 1
             started = time.perf_counter()
-            await client.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=types.Position(line=i, character=column),
-                    context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-                )
-            )
+            answer = await complete(client, uri, i, column, invoked)
             end_to_end.append((time.perf_counter() - started) * 1000)
-            stats = await client.protocol.send_request_async("infill/lastCompletion", {})
-            stats = stats._asdict() if hasattr(stats, "_asdict") else stats
+            stats = await last_completion(client)
             overhead.append(stats["overheadMs"])
             if stats["reason"] in ("model", "empty"):
                 context_ms.append(stats["contextMs"])
                 prompt_ms.append(stats["promptMs"])
+                steps.append(as_dict(stats["budgetStep"])["step"])
+                model_times.append(end_to_end[-1])
+            items.append(len(answer.items) if answer is not None else 0)
             reasons[stats["reason"]] = reasons.get(stats["reason"], 0) + 1
             if stats["reason"] in ("model", "empty"):
                 engine.append(stats["engineMs"])
                 if stats["tokensPerSecond"]:
                     tps.append(stats["tokensPerSecond"])
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await stop_client(client)
     return {
         "end_to_end": end_to_end,
         "overhead": overhead,
@@ -150,7 +203,60 @@ async def run(args, options: dict) -> dict:
         "reasons": reasons,
         "context": context_ms,
         "prompt": prompt_ms,
+        "steps": steps,
+        "model_times": model_times,
+        "item_counts": items,
     }
+
+
+async def run_after_accept(args, options: dict, delay_ms: float) -> dict:
+    """Tab, then the next suggestion: at cursors along the target lines (every `--accept-every`
+    characters of the line typed so far), a suggestion is asked for; when there is one, the
+    user reads it for `delay_ms`, then Tab inserts it (one didChange) and the editor asks again
+    at once. Timed: from that didChange to the answer. Up to three Tabs in a row."""
+    source = Path(args.file).read_text(encoding="utf-8")
+    client = await start_client(args, options, source)
+    uri = Path(args.file).resolve().as_uri()
+    targets = pick_lines(source, args.lines)
+    original = source.split("\n")
+    times: list[float] = []
+    reasons: dict[str, int] = {}
+    version = 1
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=source)
+        )
+    )
+    for i in targets:
+        indent = len(original[i]) - len(original[i].lstrip())
+        for cut in range(indent + 1, len(original[i]), args.accept_every):
+            lines = list(original)
+            lines[i] = original[i][:cut]
+            version += 1
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text="\n".join(lines))],
+                )
+            )
+            line, column = i, cut
+            shown = await complete(client, uri, line, column)
+            for _ in range(3):
+                if not shown.items:
+                    break
+                suggestion = shown.items[0].insert_text
+                await asyncio.sleep(delay_ms / 1000)  # reading the suggestion
+                version += 1
+                started = time.perf_counter()
+                insert(client, uri, version, line, column, suggestion)  # Tab
+                parts = suggestion.split("\n")
+                line, column = line + len(parts) - 1, (column + len(suggestion) if len(parts) == 1 else len(parts[-1]))
+                shown = await complete(client, uri, line, column)
+                times.append((time.perf_counter() - started) * 1000)
+                reason = (await last_completion(client))["reason"]
+                reasons[reason] = reasons.get(reason, 0) + 1
+    await stop_client(client)
+    return {"after_accept": times, "reasons": reasons}
 
 
 async def wait_for_index(client, source: str) -> None:
@@ -182,6 +288,157 @@ def print_table(title: str, results: dict) -> None:
         )
     if results["tps"]:
         print(f"{'engine tokens/s (mean)':<32}{statistics.mean(results['tps']):>10.1f}")
+
+
+def p(values: list[float], q: float) -> str:
+    return f"{percentile(values, q):.1f}"
+
+
+def print_after_accept(rows: list[tuple[float, dict]]) -> None:
+    print("\nafter accept: from Tab (the didChange inserting the suggestion) to the next suggestion")
+    print(f"{'pause before Tab':<20}{'Tabs':>6}{'p50 ms':>10}{'p95 ms':>10}   answered by")
+    for delay, result in rows:
+        times = result["after_accept"]
+        print(f"{f'{delay:.0f} ms':<20}{len(times):>6}{p(times, 50):>10}{p(times, 95):>10}   {result['reasons']}")
+
+
+def pool(rows: dict[str, dict], name: str, result: dict) -> None:
+    """Add one run's requests to the row `name` (several runs of one configuration)."""
+    row = rows.setdefault(name, {"end_to_end": [], "item_counts": [], "runs": 0})
+    row["end_to_end"] += result["end_to_end"]
+    row["item_counts"] += result["item_counts"]
+    row["runs"] += 1
+    row["items"] = f"{statistics.mean(row['item_counts']):.2f}" if row["item_counts"] else ""
+
+
+def print_candidates(rows: dict[str, dict]) -> None:
+    print("\ncandidates 3 vs 1: end-to-end request time of the typing workload")
+    print(f"{'requests':<34}{'runs':>5}{'p50 ms':>10}{'p95 ms':>10}{'items/answer':>14}")
+    for name, result in rows.items():
+        times = result["end_to_end"]
+        print(f"{name:<34}{result['runs']:>5}{p(times, 50):>10}{p(times, 95):>10}{result['items']:>14}")
+    for kind in ("invoked", "typed"):
+        one, three = rows.get(f"candidates 1, {kind}"), rows.get(f"candidates 3, {kind}")
+        if one and three:
+            ratio50 = percentile(three["end_to_end"], 50) / percentile(one["end_to_end"], 50)
+            ratio95 = percentile(three["end_to_end"], 95) / percentile(one["end_to_end"], 95)
+            print(f"{f'ratio 3/1, {kind}':<39}{ratio50:>9.2f}x{ratio95:>9.2f}x")
+
+
+def print_budget(rows: dict[str, dict], target: int) -> None:
+    print(f"\nlatency budget: the typing workload on a slowed engine, target {target} ms")
+    print(f"{'budget':<22}{'requests':>9}{'p50 ms':>10}{'p95 ms':>10}{'p95 settled':>13}   steps (model runs per step)")
+    for name, result in rows.items():
+        times, steps = result["end_to_end"], result["steps"]
+        counts = {step: steps.count(step) for step in sorted(set(steps))}
+        # Settled: the requests after the last change of step (the budget's own learning excluded).
+        last_change = max((k for k in range(1, len(steps)) if steps[k] != steps[k - 1]), default=0)
+        settled = result["model_times"][last_change:]
+        print(f"{name:<22}{len(times):>9}{p(times, 50):>10}{p(times, 95):>10}{p(settled, 95):>13}   {counts}")
+
+
+@contextmanager
+def slow_server(prompt_token_ms: float, token_ms: float):
+    """An OpenAI-compatible server on loopback that writes ` + v0 + v1 ...` (valid code, never a
+    loop), after a delay per prompt token (prefill) and per generated token: an engine slowed on
+    purpose, whose cost follows maxTokens and the prompt's size as a real one's does."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path == "/v1/models":
+                self._send(200, json.dumps({"data": [{"id": "starcoder-slow", "object": "model"}]}).encode())
+            else:
+                self._send(404, b'{"error": {"message": "not found"}}')
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            prompt = body.get("prompt", "")
+            prompt_tokens = len(prompt) if isinstance(prompt, list) else len(prompt) / 3.5
+            time.sleep(prompt_tokens * prompt_token_ms / 1000)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+
+            def chunk(data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+
+            try:
+                count = int(body.get("max_tokens", 16))
+                for i in range(count):
+                    time.sleep(token_ms / 1000)
+                    finish = "length" if i == count - 1 else None
+                    event = {"choices": [{"index": 0, "text": f" + v{i}", "finish_reason": finish}]}
+                    chunk(f"data: {json.dumps(event)}\n\n".encode())
+                chunk(b"data: [DONE]\n\n")
+                chunk(b"")
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def speed_rows(args, model: str) -> None:
+    """The after-accept, candidates and latency-budget rows (those named by --speed-rows)."""
+    base = {"model": {"path": model}, "context": {"enabled": True}}
+    completion = {"maxTokens": args.max_tokens}
+    wanted = args.speed_rows.split(",")
+    if "after-accept" in wanted:
+        # Everything shown (minConfidence 0): more suggestions to accept than the calibrated bar
+        # leaves this tiny model; what follows a Tab is held to the finished-line rule as always.
+        options = {**base, "completion": {**completion, "minConfidence": 0}}
+        after = [(delay, asyncio.run(run_after_accept(args, options, delay))) for delay in (args.accept_delay_ms, 0.0)]
+        print_after_accept(after)
+
+    if "candidates" in wanted:
+        # Interleaved (1, 3, 3, 1, ...), each configuration's requests pooled over its runs: on a
+        # shared machine the load drifts between runs as much as the difference measured.
+        rows: dict[str, dict] = {}
+        order = [1, 3, 3, 1] * ((args.candidate_rounds + 1) // 2)
+        for count in order[: 2 * args.candidate_rounds]:
+            options = {**base, "completion": {**completion, "candidates": count, "latencyTargetMs": 0}}
+            pool(rows, f"candidates {count}, invoked", asyncio.run(run(args, options, invoked=True)))
+        for count in (1, 3):
+            options = {**base, "completion": {**completion, "candidates": count, "latencyTargetMs": 0}}
+            pool(rows, f"candidates {count}, typed", asyncio.run(run(args, options)))
+        print_candidates(rows)
+
+    if "budget" not in wanted:
+        return
+    budget_rows: dict[str, dict] = {}
+    with slow_server(args.slow_prompt_token_ms, args.slow_token_ms) as url:
+        for name, target in (("off (target 0)", 0), (f"on (target {args.budget_target_ms} ms)", args.budget_target_ms)):
+            options = {
+                "engine": {"kind": "remote", "url": url},
+                "completion": {"maxTokens": 64, "latencyTargetMs": target},
+                "context": {"enabled": True},
+            }
+            budget_rows[name] = asyncio.run(run(args, options))
+    print_budget(budget_rows, args.budget_target_ms)
 
 
 def print_network_cost(local: dict, remote: dict) -> None:
@@ -278,6 +535,24 @@ def main() -> int:
         action="store_true",
         help="only the syntax check's microbenchmark (no server, no model); the full run ends with it",
     )
+    parser.add_argument(
+        "--speed", action="store_true", help="only the after-accept, candidates and latency-budget rows"
+    )
+    parser.add_argument(
+        "--speed-rows",
+        default="after-accept,candidates,budget",
+        help="which of the speed rows to run (comma-separated)",
+    )
+    parser.add_argument("--accept-delay-ms", type=float, default=300.0, help="reading pause before Tab")
+    parser.add_argument(
+        "--candidate-rounds", type=int, default=2, help="runs of each candidates configuration, interleaved"
+    )
+    parser.add_argument("--accept-every", type=int, default=6, help="after-accept cursors: every N characters")
+    parser.add_argument("--budget-target-ms", type=int, default=300, help="latencyTargetMs of the budget row")
+    parser.add_argument("--slow-token-ms", type=float, default=8.0, help="slowed engine: ms per generated token")
+    parser.add_argument(
+        "--slow-prompt-token-ms", type=float, default=0.1, help="slowed engine: ms per prompt token (prefill)"
+    )
     args = parser.parse_args()
     if args.syntax_check_only:
         print_syntax_check()
@@ -293,6 +568,10 @@ def main() -> int:
             args.model = str(build_test_model(Path(tempfile.mkdtemp()) / "test.gguf"))
     completion = {"maxTokens": args.max_tokens}
     print(f"model: {args.model}\nfile: {args.file}")
+    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.speed:
+        speed_rows(args, args.model)
+        return 0
     local: dict | None = None
     for context in ("on", "off") if args.context == "both" else (args.context,):
         options = {"model": {"path": args.model}, "completion": completion, "context": {"enabled": context == "on"}}
@@ -324,6 +603,7 @@ def main() -> int:
             f"{'of which a bare HTTP round trip':<32}{percentile(round_trips, 50):>+10.2f}"
             f"{percentile(round_trips, 95):>+10.2f}   (GET /v1/models, kept-alive connection)"
         )
+    speed_rows(args, args.model)
     print_syntax_check()
     return 0
 

@@ -10,6 +10,7 @@ gives no confidence at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # The bar after an accepted suggestion that finished its line (probability of the least likely
@@ -43,35 +44,41 @@ def line_is_finished(line: str) -> bool:
     return depth == 0 and not code.endswith(_CONTINUES)
 
 
+def finishes_line(text: str, offset: int) -> bool:
+    """True when the cursor is at the end of its line (blanks aside) and that line is finished:
+    what holds right after Tab accepted a suggestion that finished its line."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    rest_of_line = text[offset:] if line_end < 0 else text[offset:line_end]
+    return not rest_of_line.strip() and line_is_finished(text[line_start:offset])
+
+
 class AcceptedSuggestions:
-    """Remembers the last suggestion shown, to recognise the request that follows its acceptance."""
+    """Remembers the last suggestions shown, to recognise the request that follows the
+    acceptance of one of them (with several candidates, any may be accepted)."""
 
     def __init__(self) -> None:
-        self._last: _Shown | None = None
+        self._last: tuple[_Shown, ...] = ()
 
     def shown(self, uri: str, text: str, offset: int, suggestion: str) -> None:
-        if not suggestion:
-            self._last = None
-            return
+        self.shown_all(uri, text, offset, [suggestion] if suggestion else [])
+
+    def shown_all(self, uri: str, text: str, offset: int, suggestions: Sequence[str]) -> None:
         line_start = text.rfind("\n", 0, offset) + 1
-        self._last = _Shown(uri, len(text), offset, text[line_start:offset], suggestion)
+        self._last = tuple(_Shown(uri, len(text), offset, text[line_start:offset], s) for s in suggestions if s)
 
     def finished_a_line(self, uri: str, text: str, offset: int) -> bool:
-        """True when the document is the last one with its suggestion accepted whole, the
-        cursor right after it, at the end of a line the suggestion finished."""
-        last = self._last
-        if last is None or last.uri != uri:
-            return False
-        # Compared where the suggestion went, not whole documents: this runs on every keystroke.
-        accepted = (
-            offset == last.offset + len(last.text)
-            and len(text) == last.document_length + len(last.text)
-            and text.startswith(last.text, last.offset)
-            and text.startswith(last.line_before, last.offset - len(last.line_before))
-        )
-        if not accepted:
-            return False
-        line_start = text.rfind("\n", 0, offset) + 1
-        line_end = text.find("\n", offset)
-        rest_of_line = text[offset:] if line_end < 0 else text[offset:line_end]
-        return not rest_of_line.strip() and line_is_finished(text[line_start:offset])
+        """True when the document is the last one with one of its suggestions accepted whole,
+        the cursor right after it, at the end of a line the suggestion finished."""
+        return any(_accepted(last, uri, text, offset) for last in self._last) and finishes_line(text, offset)
+
+
+def _accepted(last: _Shown, uri: str, text: str, offset: int) -> bool:
+    # Compared where the suggestion went, not whole documents: this runs on every keystroke.
+    return (
+        last.uri == uri
+        and offset == last.offset + len(last.text)
+        and len(text) == last.document_length + len(last.text)
+        and text.startswith(last.text, last.offset)
+        and text.startswith(last.line_before, last.offset - len(last.line_before))
+    )

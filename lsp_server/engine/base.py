@@ -43,6 +43,9 @@ class GenerationRequest:
     # Called with the text so far after each token; returning True ends generation
     # (used for "stop at end of block" without waiting for max_tokens).
     text_is_complete: Callable[[str], bool] = lambda text: False
+    # Completions wanted from this one prompt (completion.candidates). The first is the greedy
+    # one; an engine that cannot make more returns it alone (GenerationResult.alternatives empty).
+    candidates: int = 1
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class GenerationResult:
     total_seconds: float = 0.0
     # Per token, in order, when the engine knows them (a remote server may not say).
     token_scores: list[TokenScore] | None = None
+    # The other candidates when the request asked for more than one, most probable first; each
+    # with its own text, stop reason and token scores (timings are the whole run's).
+    alternatives: list[GenerationResult] = field(default_factory=list)
 
     @property
     def tokens_per_second(self) -> float:

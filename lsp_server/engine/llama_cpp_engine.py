@@ -8,20 +8,29 @@ the previous request (a user typing changes only the end of the prefix).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .base import EngineError, GenerationRequest, GenerationResult, StopReason, TokenScore, scores_before
 from .llama_cpp_loading import create_llama
+from .llama_cpp_parallel import decode_parallel, enable_parallel_sequences, prefill
 from .llama_cpp_vocab import LlamaVocab
 
 log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
+# Most candidates decoded at once (completion.candidates is 1..3).
+MAX_CANDIDATES = 3
+# First tokens looked at, most probable first, to find the candidates' distinct starts.
+FIRST_TOKEN_SEARCH = 32
+# Once the first candidate is done after n tokens, the others may take n/2 + this many more.
+ALTERNATIVE_EXTRA_TOKENS = 2
 
 
 def gpu_offload_available() -> bool:
@@ -118,6 +127,8 @@ class LlamaCppEngine:
         self.name = str(self._llm.metadata.get("general.name") or path.name)
         self._tokenizer = LlamaVocab(self._llm)
         self.special = self._tokenizer.special
+        # Whether the context decodes several sequences at once; None until candidates are asked.
+        self._parallel: bool | None = None
         log.info(
             "loaded %s (%s) in %.2fs, n_ctx=%d, gpu_layers=%d: %s",
             self.name,
@@ -164,56 +175,99 @@ class LlamaCppEngine:
         return self._llm.metadata.get("tokenizer.chat_template")
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
-        """Greedy decoding, checking the stop flag before every token."""
+        """Greedy decoding, checking the stop flag before every token; several candidates
+        decoded side by side when the request asks for them (llama_cpp_parallel.py)."""
         started = time.perf_counter()
         prompt = list(request.prompt_tokens)
         room = self.n_ctx - len(prompt)
         if room <= 1:
             raise EngineError(f"prompt of {len(prompt)} tokens does not fit the context of {self.n_ctx}")
-        max_tokens = min(request.max_tokens, room - 1)
-        stop_ids = self.special.stop_ids() | request.stop_ids
-        generated: list[int] = []
-        scores: list[TokenScore] = []
-        data = b""
-        text = ""
-        stopped_by: StopReason = "max_tokens"
-        prefill_seconds = 0.0
         if request.should_stop():
             return GenerationResult("", len(prompt), 0, "cancelled", 0.0, 0.0)
+        count = min(request.candidates, MAX_CANDIDATES)
+        if count > 1 and self._parallel_ready(count):
+            return self._generate_candidates(request, prompt, count, started)
+        stream = _Stream(self, request, prompt, min(request.max_tokens, room - 1))
+        # The prompt first, in steps that a stop flag can cut short (llama_cpp_parallel.prefill).
+        if not prefill(self._llm, prompt, request.should_stop):
+            return GenerationResult("", len(prompt), 0, "cancelled", 0.0, time.perf_counter() - started)
+        prefill_seconds = 0.0
         for token in self._llm.generate(prompt, temp=0.0, top_k=1, repeat_penalty=1.0, reset=True):
-            if not generated and prefill_seconds == 0.0:
+            if not stream.tokens and prefill_seconds == 0.0:
                 prefill_seconds = time.perf_counter() - started
             if request.should_stop():
-                stopped_by = "cancelled"
+                stream.stopped_by = "cancelled"
                 break
-            if token in stop_ids or self._tokenizer.is_end_of_generation(token):
-                stopped_by = "eos"
+            if not stream.take(token, functools.partial(self._logprob, token)):
                 break
-            logprob = self._logprob(token)
-            generated.append(token)
-            data += self._llm.detokenize([token], prev_tokens=prompt + generated[:-1])
-            text = data.decode("utf-8", errors="ignore")
-            scores.append(TokenScore(len(text), logprob))
-            hit = _first_stop(text, request.stop)
-            if hit is not None:
-                text = text[:hit]
-                scores = scores_before(scores, hit)
-                stopped_by = "stop"
-                break
-            if request.text_is_complete(text):
-                stopped_by = "complete"
-                break
-            if len(generated) >= max_tokens:
-                break
-        return GenerationResult(
-            text=text,
-            prompt_tokens=len(prompt),
-            generated_tokens=len(generated),
-            stopped_by=stopped_by,
-            prefill_seconds=prefill_seconds,
-            total_seconds=time.perf_counter() - started,
-            token_scores=scores,
+        return stream.result(prefill_seconds, time.perf_counter() - started)
+
+    def _parallel_ready(self, count: int) -> bool:
+        """Whether this context decodes `count` sequences at once (made so on first need)."""
+        if self._parallel is None:
+            self._parallel = enable_parallel_sequences(self._llm, MAX_CANDIDATES)
+        return self._parallel
+
+    def _generate_candidates(
+        self, request: GenerationRequest, prompt: list[int], count: int, started: float
+    ) -> GenerationResult:
+        """Candidates from one prefill: the most probable first tokens, then greedy each. The
+        candidates share the context's cells, so each gets its part of the room left. Once the
+        first (greedy) candidate is done, the others get a few more tokens to finish: one that
+        needs more is dropped rather than shown cut off, so the others never keep the user
+        waiting long after the best one is ready."""
+        limit = min(request.max_tokens, max(1, (self.n_ctx - len(prompt) - 1) // count))
+        streams = [_Stream(self, request, prompt, limit) for _ in range(count)]
+
+        def take(seq: int, token: int, logprob: float) -> bool:
+            going = streams[seq].take(token, lambda: logprob)
+            if seq == 0 and not going:
+                done = len(streams[0].tokens)
+                for other in streams[1:]:
+                    other.deadline = done + done // 2 + ALTERNATIVE_EXTRA_TOKENS
+            return going
+
+        run = decode_parallel(
+            self._llm,
+            prompt,
+            count,
+            lambda logprobs, wanted: self._first_tokens(logprobs, wanted, prompt, request),
+            take,
+            request.should_stop,
+            limit,
         )
+        total = time.perf_counter() - started
+        if run.cancelled:
+            for stream in streams:
+                stream.stopped_by = "cancelled"
+        # Candidates that never got a first token (fewer usable tokens than asked) are dropped,
+        # and so are those cut off by the first one's deadline.
+        results = [s.result(run.prefill_seconds, total) for s in streams]
+        first = results[0]
+        first.alternatives = [
+            r for r, s in zip(results[1:], streams[1:], strict=True) if s.started and r.stopped_by != "cancelled"
+        ]
+        return first
+
+    def _first_tokens(
+        self, logprobs: np.ndarray, count: int, prompt: list[int], request: GenerationRequest
+    ) -> list[int]:
+        """The greedy first token, then the next most probable ones that start a candidate:
+        not an end token, and not one whose text hits a stop text at once (an empty candidate)."""
+        greedy = int(logprobs.argmax())
+        chosen = [greedy]
+        stop_ids = self.special.stop_ids() | request.stop_ids
+        top = np.argpartition(-logprobs, FIRST_TOKEN_SEARCH)[:FIRST_TOKEN_SEARCH]
+        for token in (int(t) for t in top[np.argsort(-logprobs[top])]):
+            if len(chosen) >= count:
+                break
+            if token == greedy or token in stop_ids or self._tokenizer.is_end_of_generation(token):
+                continue
+            text = self._llm.detokenize([token], prev_tokens=prompt).decode("utf-8", errors="ignore")
+            if _first_stop(text, request.stop) == 0:
+                continue
+            chosen.append(token)
+        return chosen
 
     def _logprob(self, token: int) -> float:
         """Log-probability of the token just sampled, from the logits of the last evaluated
@@ -228,6 +282,62 @@ class LlamaCppEngine:
         llm, self._llm = getattr(self, "_llm", None), None
         if llm is not None:
             llm.close()
+
+
+class _Stream:
+    """One completion as its tokens arrive: end tokens, stop texts, "the text is complete",
+    the token limit, and each token's score."""
+
+    def __init__(self, engine: LlamaCppEngine, request: GenerationRequest, prompt: list[int], max_tokens: int):
+        self._engine = engine
+        self._request = request
+        self._prompt = prompt
+        self._max_tokens = max_tokens
+        self._stop_ids = engine.special.stop_ids() | request.stop_ids
+        self.tokens: list[int] = []
+        self.scores: list[TokenScore] = []
+        self._data = b""
+        self.text = ""
+        self.stopped_by: StopReason = "max_tokens"
+        self.started = False  # got a first token, even one that ended it
+        self.deadline: int | None = None  # tokens after which an unfinished candidate is dropped
+
+    def take(self, token: int, logprob: Callable[[], float]) -> bool:
+        """Add the next token; False when the completion is over (the token may not be part
+        of it: an end token is not). `logprob` is asked for only for tokens that are kept."""
+        self.started = True
+        if token in self._stop_ids or self._engine._tokenizer.is_end_of_generation(token):
+            self.stopped_by = "eos"
+            return False
+        score = logprob()
+        self.tokens.append(token)
+        self._data += self._engine._llm.detokenize([token], prev_tokens=self._prompt + self.tokens[:-1])
+        self.text = self._data.decode("utf-8", errors="ignore")
+        self.scores.append(TokenScore(len(self.text), score))
+        hit = _first_stop(self.text, self._request.stop)
+        if hit is not None:
+            self.text = self.text[:hit]
+            self.scores = scores_before(self.scores, hit)
+            self.stopped_by = "stop"
+            return False
+        if self._request.text_is_complete(self.text):
+            self.stopped_by = "complete"
+            return False
+        if self.deadline is not None and len(self.tokens) >= self.deadline:
+            self.stopped_by = "cancelled"  # not finished in time: not shown (see _generate_candidates)
+            return False
+        return len(self.tokens) < self._max_tokens
+
+    def result(self, prefill_seconds: float, total_seconds: float) -> GenerationResult:
+        return GenerationResult(
+            text=self.text,
+            prompt_tokens=len(self._prompt),
+            generated_tokens=len(self.tokens),
+            stopped_by=self.stopped_by,
+            prefill_seconds=prefill_seconds,
+            total_seconds=total_seconds,
+            token_scores=self.scores,
+        )
 
 
 def _first_stop(text: str, stops: list[str]) -> int | None:

@@ -47,6 +47,9 @@ from .text_tokens import EstimatingTokenizer
 log = logging.getLogger(__name__)
 
 APIS: tuple[str, ...] = typing.get_args(RemoteApi)
+# Several candidates (OpenAI `n`) are samples: a server cannot be told to start them with
+# distinct tokens, and greedy ones would all be the same. Low enough to stay close to greedy.
+CANDIDATE_TEMPERATURE = 0.6
 LLAMA_SERVER, VLLM, OTHER_SERVER = "llama.cpp server", "vLLM", "OpenAI-compatible server"
 ID_PROMPT_SERVERS = (LLAMA_SERVER, VLLM)
 DRAIN_EVENTS = 4  # events read after the last wanted one, to keep the connection, before hanging up
@@ -228,6 +231,9 @@ class RemoteEngine:
         payload = {"model": self.model_id, "prompt": prompt, "max_tokens": max_tokens, **common}
         if self.want_logprobs:
             payload["logprobs"] = 1
+        if request.candidates > 1:
+            payload.update(n=request.candidates, temperature=CANDIDATE_TEMPERATURE)
+            del payload["top_k"]
         return "/v1/completions", payload
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
@@ -259,6 +265,8 @@ class RemoteEngine:
             raise
 
     def _run(self, path, payload, request, stops, max_tokens, n_prompt, started) -> GenerationResult:
+        if payload.get("n", 1) > 1:
+            return self._run_candidates(path, payload, request, stops, max_tokens, n_prompt, started)
         text, generated, first = "", 0, 0.0
         scores: list[TokenScore] | None = []
         stopped_by: StopReason = "max_tokens"
@@ -305,6 +313,58 @@ class RemoteEngine:
         return GenerationResult(
             text, n_prompt, generated, stopped_by, first, time.perf_counter() - started, token_scores=scores
         )
+
+    def _run_candidates(self, path, payload, request, stops, max_tokens, n_prompt, started) -> GenerationResult:
+        """A stream of `n` choices, told apart by their index: each one's text, scores and end,
+        with the same stop rules as one completion. Choice 0 is the result, the others its
+        alternatives. A server that ignores `n` sends choice 0 alone."""
+        count = payload["n"]
+        texts, generated = [""] * count, [0] * count
+        scores: list[list[TokenScore] | None] = [[] for _ in range(count)]
+        stopped: list[StopReason] = ["max_tokens"] * count
+        done, first = [False] * count, 0.0
+        events = self.client.stream(path, payload, request.should_stop)
+        try:
+            for event in events:
+                if request.should_stop():
+                    stopped = ["cancelled"] * count
+                    break
+                for choice in event.get("choices") or []:
+                    i = choice.get("index", 0) if isinstance(choice, dict) else count
+                    if not isinstance(i, int) or not 0 <= i < count or done[i]:
+                        continue
+                    piece, finish = choice.get("text") or "", choice.get("finish_reason")
+                    if piece:
+                        first = first or time.perf_counter() - started
+                        generated[i] += 1
+                        scores[i] = _add_scores(scores[i], {"choices": [choice]}, len(texts[i]), piece)
+                        texts[i] += piece
+                        hit = _first_stop(texts[i], stops)
+                        if hit is not None:
+                            texts[i], stopped[i], done[i] = texts[i][:hit], "stop", True
+                            kept = scores[i]
+                            scores[i] = scores_before(kept, hit) if kept is not None else None
+                            continue
+                        if request.text_is_complete(texts[i]):
+                            stopped[i], done[i] = "complete", True
+                            continue
+                        if generated[i] >= max_tokens:
+                            done[i] = True
+                            continue
+                    if finish:
+                        stopped[i] = "max_tokens" if finish in ("length", "limit") else "eos"
+                        done[i] = True
+                if all(done):
+                    break
+        finally:
+            events.close()  # hangs up unless the stream had ended
+        total = time.perf_counter() - started
+        results = [
+            GenerationResult(texts[i], n_prompt, generated[i], stopped[i], first, total, token_scores=scores[i])
+            for i in range(count)
+        ]
+        results[0].alternatives = [r for r in results[1:] if r.generated_tokens]
+        return results[0]
 
     def close(self) -> None:
         self.client.close()

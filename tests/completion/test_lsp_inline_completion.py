@@ -6,17 +6,16 @@ import asyncio
 import time
 
 import pytest
+from conftest import lsp_session
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from lsp_server.completion.after_accept import FINISHED_LINE_MIN_CONFIDENCE, line_is_finished
 from lsp_server.completion.service import CompletionRequest, CompletionService
-from lsp_server.settings import parse_settings
 from lsp_server.engine.host import EngineHost
 from lsp_server.engine.worker import ModelWorker
+from lsp_server.settings import parse_settings
 from lsp_server.text import cursor_from_lsp
-
-from conftest import lsp_session
 
 SOURCE = '''import os
 
@@ -94,7 +93,9 @@ async def test_incremental_changes_are_applied(test_model, reference, tmp_path):
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
                 content_changes=[
                     types.TextDocumentContentChangePartial(
-                        range=types.Range(start=types.Position(line=1, character=4), end=types.Position(line=1, character=8)),
+                        range=types.Range(
+                            start=types.Position(line=1, character=4), end=types.Position(line=1, character=8)
+                        ),
                         text="value = compute(",
                     )
                 ],
@@ -165,9 +166,7 @@ async def test_burst_of_200_requests(test_model, tmp_path):
         text = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return "
         s.open(uri, text)
         started = time.perf_counter()
-        results = await asyncio.wait_for(
-            asyncio.gather(*(s.complete(uri, 4, 11) for _ in range(200))), 60
-        )
+        results = await asyncio.wait_for(asyncio.gather(*(s.complete(uri, 4, 11) for _ in range(200))), 60)
         assert len(results) == 200
         assert results[-1].items, "the newest request must get a completion"
         assert time.perf_counter() - started < 30
@@ -320,3 +319,68 @@ async def test_after_tab_finishes_a_line_only_a_sure_suggestion_follows(tmp_path
         stats = await s.last_completion()
         assert stats["minConfidence"] == FINISHED_LINE_MIN_CONFIDENCE
         assert not stats["text"] or stats["confidence"] >= FINISHED_LINE_MIN_CONFIDENCE
+
+
+def as_dict(value) -> dict:
+    """A nested object of a custom request's result (pygls hands them over as named tuples)."""
+    return value._asdict() if hasattr(value, "_asdict") else value
+
+
+async def invoke(session, uri: str, line: int, character: int) -> types.InlineCompletionList:
+    """A completion the user asked for (VS Code asks so when cycling with Alt+])."""
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=line, character=character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+    )
+    return await asyncio.wait_for(session.client.text_document_inline_completion_async(params), 60)
+
+
+async def test_candidates_are_distinct_items_when_the_user_asks(tmp_path):
+    """completion.candidates 3 on the embedded model: as you type, one suggestion; asked for
+    (trigger kind Invoked), three distinct ones from one prompt, the first being the same."""
+    uri = (tmp_path / "app.py").as_uri()
+    line = SOURCE.splitlines().index("    return ")
+    async with lsp_session({"completion": {"candidates": 3, "minConfidence": 0}}, tmp_path) as s:
+        s.open(uri, SOURCE)
+        typing = await s.complete(uri, line, 11)
+        assert len(typing.items) == 1
+        budget = as_dict((await s.last_completion())["budgetStep"])
+        assert budget["step"] == 0 and budget["maxTokens"] == 64
+        assert budget["promptBudgetTokens"] == 1536 and budget["targetMs"] == 300
+        asked = await invoke(s, uri, line, 11)
+        texts = [item.insert_text for item in asked.items]
+        assert len(texts) == 3 and len(set(texts)) == 3, texts
+        assert texts[0] == typing.items[0].insert_text
+        assert all(item.range.start == types.Position(line=line, character=11) for item in asked.items)
+        stats = await s.last_completion()
+        assert stats["reason"] == "model" and list(stats["texts"]) == texts
+
+
+async def test_after_tab_the_next_suggestion_comes_from_the_prefetch(tmp_path):
+    """While a suggestion is shown, the server computes what follows its acceptance; the request
+    after Tab is answered from that, without running the model."""
+    uri = (tmp_path / "app.py").as_uri()
+    line = SOURCE.splitlines().index("    return ")
+    async with lsp_session({"completion": {"minConfidence": 0}}, tmp_path) as s:
+        s.open(uri, SOURCE)
+        suggestion = (await s.complete(uri, line, 11)).items[0].insert_text
+
+        async def prefetched() -> dict:
+            while "prefetch" not in (stats := await s.last_completion()):
+                await asyncio.sleep(0.02)
+            return as_dict(stats["prefetch"])
+
+        ahead = await asyncio.wait_for(prefetched(), 30)
+        assert ahead["reason"] in ("model", "empty") and ahead["generatedTokens"] >= 1
+        accepted = SOURCE.replace("    return \n", "    return " + suggestion + "\n")
+        s.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=accepted)],
+            )
+        )
+        after_tab = await s.complete(uri, line, 11 + len(suggestion))
+        stats = await s.last_completion()
+        assert stats["reason"] == "prefetched" and stats["engineMs"] == 0 and stats["generatedTokens"] == 0
+        assert [item.insert_text for item in after_tab.items] == ([ahead["text"]] if ahead["text"] else [])
