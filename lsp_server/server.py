@@ -82,6 +82,8 @@ class InfillServer(LanguageServer):
         # The index's part of the status line (status.py composes it with the engine's).
         self.index_status = IndexStatus()
         self._last_status: dict[str, Any] | None = None
+        # A feature's note on the ready status (the latency budget's step), kept across updates.
+        self.status_note = ""
         self._register_lifecycle()
 
     def add_feature(self, feature: Feature) -> None:
@@ -189,10 +191,13 @@ class InfillServer(LanguageServer):
         """Send the status composed from the engine's state and the index's, unless it is
         what the editor shows already."""
         status = compose_status(self.engine_host.state, self.index_status)
+        message = status.message
+        if self.status_note and status.state in ("ready", "indexing"):
+            message = f"{message}; {self.status_note}" if message else self.status_note
         model, embedded = model_label(self.settings)
-        wanted = {"state": status.state, "message": status.message, "model": model, "embedded": embedded}
+        wanted = {"state": status.state, "message": message, "model": model, "embedded": embedded}
         if wanted != self._last_status:
-            self.send_status(status.state, status.message)
+            self.send_status(status.state, message)
 
     def set_index_status(self, index: IndexStatus) -> None:
         """The index feature's progress and outcome; call on the event loop."""

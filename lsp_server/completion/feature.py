@@ -20,7 +20,6 @@ from ..documents import file_path
 from ..feature import DocumentEvent, Feature
 from ..index import WorkspaceIndex
 from ..server import InfillServer
-from ..status import compose_status
 from ..text import codepoint_to_utf16_column, line_text_at
 from .last_completion import LAST_COMPLETION, LastCompletionParams, last_completion_report
 from .latency_budget import BudgetStep
@@ -83,16 +82,11 @@ class CompletionFeature(Feature):
     def _budget_step_changed(self, step: BudgetStep) -> None:
         """The status line says when the latency budget asks for less than the settings (its
         tooltip shows the message), and goes back to the plain status at step 0."""
+        self.server.status_note = "" if step.step == 0 else step.status_text()
         if self._failing:
             return  # the failure stays in view; the step shows with the next status
-        server = self.server
         try:
-            if step.step == 0:
-                server.publish_status()
-                return
-            status = compose_status(server.engine_host.state, server.index_status)
-            note = step.status_text()
-            server.send_status(status.state, f"{status.message}; {note}" if status.message else note)
+            self.server.publish_status()
         except Exception:  # no client connected
             pass
 
@@ -104,5 +98,4 @@ class CompletionFeature(Feature):
             self.server.send_status("error", outcome.message)
         elif outcome.reason in ("model", "empty", "cache", "prefetched") and self._failing:
             self._failing = False
-            state = self.server.engine_host.state
-            self.server.send_status(state.state, state.message)
+            self.server.publish_status()
