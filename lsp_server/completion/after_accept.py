@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .postprocess import bracket_depth
+
 # The bar after an accepted suggestion that finished its line (probability of the least likely
 # token): well above any calibrated threshold, so only what the model is sure of shows there.
 FINISHED_LINE_MIN_CONFIDENCE = 0.6
@@ -35,13 +37,7 @@ def line_is_finished(line: str) -> bool:
     code = line.rstrip()
     if not code.strip():
         return False
-    depth = 0
-    for char in code:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-    return depth == 0 and not code.endswith(_CONTINUES)
+    return bracket_depth(code) == 0 and not code.endswith(_CONTINUES)
 
 
 def finishes_line(text: str, offset: int) -> bool:

@@ -88,7 +88,8 @@ def first_line_only(text: str) -> str:
     return text.split("\n", 1)[0].rstrip()
 
 
-def _bracket_depth(text: str) -> int:
+def bracket_depth(text: str) -> int:
+    """Brackets opened minus brackets closed (strings and comments are not told apart)."""
     depth = 0
     for ch in text:
         if ch in "([{":
@@ -110,12 +111,12 @@ def trim_suffix_overlap(text: str, ctx: CursorContext, suffix_lines: list[str]) 
         retyped = text.rstrip().endswith(rest) and len(text.rstrip()) > len(rest)
         # "f(x)" before ")" closes its own bracket: only trim when the completion
         # closes more than it opens, or the repeated text has no brackets at all.
-        closes_extra = _bracket_depth(text) < 0 or not any(c in rest for c in CLOSERS)
+        closes_extra = bracket_depth(text) < 0 or not any(c in rest for c in CLOSERS)
         if retyped and closes_extra:
             return text.rstrip()[: -len(rest)]
         # Extra closers the line already has: "foo(x))" before ")" -> "foo(x)"
         stripped = text.rstrip()
-        while stripped and stripped[-1] in CLOSERS and _bracket_depth(stripped) < 0 and rest.startswith(stripped[-1]):
+        while stripped and stripped[-1] in CLOSERS and bracket_depth(stripped) < 0 and rest.startswith(stripped[-1]):
             stripped = stripped[:-1]
             rest = rest[1:]
         return stripped
