@@ -526,9 +526,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--engine",
-        choices=("local", "remote"),
+        choices=("local", "remote", "onnx"),
         default="local",
-        help="remote: also run against llama-cpp-python's server on loopback, and compare",
+        help="remote: also run against llama-cpp-python's server on loopback, and compare; onnx: ONNX Runtime "
+        "GenAI (fp32 and int4) against llama.cpp on the same model, side by side (bench/onnx_latency.py)",
     )
     parser.add_argument(
         "--syntax-check-only",
@@ -553,7 +554,15 @@ def main() -> int:
     parser.add_argument(
         "--slow-prompt-token-ms", type=float, default=0.1, help="slowed engine: ms per prompt token (prefill)"
     )
-    args = parser.parse_args()
+    args, rest = parser.parse_known_args()
+    if args.engine == "onnx":  # its own workload and table; further flags go to it
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import onnx_latency
+
+        sys.argv = [sys.argv[0], *rest]
+        return onnx_latency.main()
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.syntax_check_only:
         print_syntax_check()
         return 0
