@@ -544,6 +544,9 @@ def main() -> int:
         default="after-accept,candidates,budget",
         help="which of the speed rows to run (comma-separated)",
     )
+    parser.add_argument(
+        "--no-prefetch", action="store_true", help="completion.prefetch off (its cost on the typing workload)"
+    )
     parser.add_argument("--accept-delay-ms", type=float, default=300.0, help="reading pause before Tab")
     parser.add_argument(
         "--candidate-rounds", type=int, default=2, help="runs of each candidates configuration, interleaved"
@@ -575,7 +578,7 @@ def main() -> int:
             from build_test_model import build_test_model
 
             args.model = str(build_test_model(Path(tempfile.mkdtemp()) / "test.gguf"))
-    completion = {"maxTokens": args.max_tokens}
+    completion = {"maxTokens": args.max_tokens, "prefetch": not args.no_prefetch}
     print(f"model: {args.model}\nfile: {args.file}")
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.speed:

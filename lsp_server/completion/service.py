@@ -209,7 +209,7 @@ class CompletionService:
         if outcome.reason in ("model", "empty") and not request.explicit:
             # The budget keeps typing fast; asking for every candidate is slower by design.
             self._record_time(outcome.total_ms)
-        if self.prefetch and outcome.text:
+        if self.prefetch and outcome.text and self.get_settings().completion.prefetch:
             self._prefetch_after(request, outcome.text)
         return outcome
 

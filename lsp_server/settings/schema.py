@@ -111,6 +111,11 @@ class CompletionSettings:
         minimum=1,
         maximum=3,
     )
+    prefetch: bool = setting(
+        True,
+        "While a suggestion is shown, compute in the background what follows its acceptance, so Tab shows the next "
+        "one at once (one more model request per shown suggestion).",
+    )
     latency_target_ms: int = setting(
         300,
         "End-to-end time a completion should take (p95). Above it Infill steps down the tokens generated, then "

@@ -384,3 +384,22 @@ async def test_after_tab_the_next_suggestion_comes_from_the_prefetch(tmp_path):
         stats = await s.last_completion()
         assert stats["reason"] == "prefetched" and stats["engineMs"] == 0 and stats["generatedTokens"] == 0
         assert [item.insert_text for item in after_tab.items] == ([ahead["text"]] if ahead["text"] else [])
+
+
+async def test_with_prefetch_off_nothing_is_computed_ahead(tmp_path):
+    uri = (tmp_path / "app.py").as_uri()
+    line = SOURCE.splitlines().index("    return ")
+    async with lsp_session({"completion": {"minConfidence": 0, "prefetch": False}}, tmp_path) as s:
+        s.open(uri, SOURCE)
+        suggestion = (await s.complete(uri, line, 11)).items[0].insert_text
+        await asyncio.sleep(0.5)  # time a prefetch would have had
+        assert "prefetch" not in await s.last_completion()
+        accepted = SOURCE.replace("    return \n", "    return " + suggestion + "\n")
+        s.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=accepted)],
+            )
+        )
+        await s.complete(uri, line, 11 + len(suggestion))
+        assert (await s.last_completion())["reason"] != "prefetched"
