@@ -108,6 +108,8 @@ def cmd_complete(args: argparse.Namespace) -> int:
         raw["engine"] = {"kind": args.engine}
     if args.max_tokens is not None:
         raw["completion"]["maxTokens"] = args.max_tokens
+    if args.min_confidence is not None:
+        raw["completion"]["minConfidence"] = args.min_confidence
     if args.n_gpu_layers is not None:
         raw["model"]["nGpuLayers"] = args.n_gpu_layers
     settings, errors = parse_settings(raw)
@@ -115,6 +117,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
         # Name the flag the user typed, not the setting it fills.
         for setting_name, flag in (
             ("infill.completion.maxTokens", "--max-tokens"),
+            ("infill.completion.minConfidence", "--min-confidence"),
             ("infill.model.nGpuLayers", "--n-gpu-layers"),
         ):
             error = error.replace(setting_name, flag)
@@ -134,6 +137,14 @@ def cmd_complete(args: argparse.Namespace) -> int:
     worker.shutdown()
     if index is not None:
         index.close()
+    if not outcome.text and outcome.candidate and outcome.confidence is not None:
+        # The editor would show nothing here too; say why, and how to see the model's text.
+        print(
+            f"infill complete: the model's suggestion {outcome.candidate!r} has confidence "
+            f"{outcome.confidence:.4f}, below minConfidence {outcome.min_confidence}; "
+            "--min-confidence 0 shows it",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps({"completion": outcome.text, **outcome.timings()}))
     else:
@@ -196,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         "`infill models convert`)",
     )
     complete.add_argument("--max-tokens", type=int, help="tokens to generate (default: completion.maxTokens)")
+    complete.add_argument(
+        "--min-confidence",
+        type=float,
+        help="show suggestions only at or above this confidence (default: the model's calibrated value; 0: all)",
+    )
     complete.add_argument("--n-gpu-layers", type=int)
     complete.add_argument("--json", action="store_true", help="print the completion and its timings as JSON")
     complete.add_argument("--root", help="workspace folder for cross-file context (default: the file's git repository)")

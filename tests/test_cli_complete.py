@@ -76,3 +76,13 @@ def test_a_bad_flag_value_is_reported_under_the_flag(tmp_path, test_model):
     assert result.returncode == 0
     assert "--max-tokens: 0 is outside 1..1024; using 64" in result.stderr
     assert "maxTokens" not in result.stderr and "max_tokens" not in result.stderr
+
+
+def test_a_suggestion_hidden_by_the_confidence_check_is_explained(tmp_path, test_model):
+    main = write_project(tmp_path)
+    shown = infill("complete", f"{main}:3:23", "--model", str(test_model), "--min-confidence", "0", "--no-context")
+    hidden = infill("complete", f"{main}:3:23", "--model", str(test_model), "--min-confidence", "0.999", "--no-context")
+    assert shown.returncode == hidden.returncode == 0
+    assert shown.stdout.strip() and not hidden.stdout.strip()
+    assert "below minConfidence 0.999; --min-confidence 0 shows it" in hidden.stderr
+    assert repr(shown.stdout.rstrip("\n")) in hidden.stderr
