@@ -32,11 +32,11 @@ from ..engine.explain_host import ExplainChoice
 from ..engine.worker import StopFlag, Superseded
 from ..feature import Feature
 from ..index import WorkspaceIndex
+from ..progress import ClientProgress
 from ..server import InfillServer
 from ..settings import Settings
 from ..text import cursor_from_lsp
 from .guidance import no_model_markdown
-from .progress import ExplainProgress
 from .prompt import ExplainRequest, build_chat_prompt, deadline_stop, definitions_text, used_names, user_message
 from .sanitize import sanitize_inline, sanitize_markdown
 from .stream import PartialStream
@@ -124,8 +124,8 @@ class ExplainFeature(Feature):
         message = user_message(request, definitions_text(used_names(selection), lookup))
 
         flag = ls.worker.supersede("explain")
-        progress = ExplainProgress(ls, argument.work_done_token, flag)
-        await progress.begin()
+        progress = ClientProgress(ls, argument.work_done_token, flag.set, "explain")
+        await progress.begin("Explaining…")
         stream = None
         if argument.work_done_token is not None:  # a client that follows this explanation
             token = argument.work_done_token
@@ -138,7 +138,7 @@ class ExplainFeature(Feature):
         finally:
             if stream is not None:
                 stream.close()
-            progress.end()
+            progress.end("Done")
 
     async def _generate(
         self,
@@ -146,7 +146,7 @@ class ExplainFeature(Feature):
         choice: ExplainChoice,
         message: str,
         flag: StopFlag,
-        progress: ExplainProgress,
+        progress: ClientProgress,
         stream: PartialStream | None,
     ) -> str:
         models = self.server.explain_host

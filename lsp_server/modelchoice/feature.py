@@ -35,10 +35,10 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequ
 from ..feature import Feature
 from ..modelfiles.download import DownloadError, DownloadResult
 from ..modelfiles.registry import RegistryError, cached_file, get_entry
+from ..progress import ClientProgress
 from ..server import InfillServer
 from .choices import model_choices
-from .progress import PullProgress
-from .pull import PullCancelled, pull_registry_model
+from .pull import PullCancelled, progress_text, pull_registry_model
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +90,19 @@ class ModelChoiceFeature(Feature):
 
         stop = threading.Event()
         self._pulls[name] = stop
-        progress = PullProgress(self.server, client_token, name, stop)
+        # A client that sent a token listens on it, whatever it announced.
+        progress = ClientProgress(
+            self.server, client_token, stop.set, f"download of {name}", listen_to_client_token=True
+        )
         try:
-            await progress.begin()  # before the first report
+            await progress.begin(f"Downloading {name}", percentage=0)  # before the first report
         except BaseException:
             self._pulls.pop(name, None)
             raise
         loop = asyncio.get_running_loop()
 
         def report(done: int, total: int | None) -> None:  # on the download thread
-            loop.call_soon_threadsafe(progress.report, done, total)
+            loop.call_soon_threadsafe(progress.report, *progress_text(done, total))
 
         job = asyncio.ensure_future(asyncio.to_thread(pull_registry_model, entry, report, stop))
         # The name is free again only once the download thread is done with the .part file.
