@@ -8,6 +8,9 @@ rest of a long suggestion comes with the next request), then a smaller prompt (l
 then less cross-file context. Below the target by a margin (hysteresis: p95 under 0.7x the
 target) it steps back up, one step at a time, never above the user's own settings.
 
+A completion that its deadline cut short (deadline.py) came in time, but only by showing less:
+it counts as over the target here, so the settings are brought to what the engine gives in time.
+
 Stepping down needs STEP_DOWN_SAMPLES completions over the target since the last change, and
 stepping up a full window (WINDOW) of them under it: slow to loosen and quick to tighten, so a
 budget that sits between two steps changes step once in a while rather than on every keystroke.
@@ -106,6 +109,8 @@ class _ModelBudget:
     def __init__(self) -> None:
         self.step = 0
         self.times: deque[float] = deque(maxlen=WINDOW)  # since the last change of step
+        # The same completions as the budget judges them: one cut by its deadline is over.
+        self.judged: deque[float] = deque(maxlen=WINDOW)
         self.deciding_p95: float | None = None  # the p95 that made the last change
 
     def p95(self) -> float | None:
@@ -139,22 +144,24 @@ class LatencyBudget:
             target_ms=target_ms,
         )
 
-    def record(self, model: str, total_ms: float, target_ms: int) -> bool:
-        """Note one completion's end-to-end time; True when the step changed."""
+    def record(self, model: str, total_ms: float, target_ms: int, cut: bool = False) -> bool:
+        """Note one completion's end-to-end time (`cut`: its deadline stopped it); True when
+        the step changed."""
         if target_ms <= 0:
             return False
         budget = self._model(model)
         budget.times.append(total_ms)
-        p95 = budget.p95()
-        assert p95 is not None  # a time was just added
+        budget.judged.append(float("inf") if cut else total_ms)
+        p95 = percentile(list(budget.judged), 95)
         if p95 > target_ms and len(budget.times) >= STEP_DOWN_SAMPLES and budget.step < len(LADDER) - 1:
             budget.step += 1
         elif p95 < STEP_UP_BELOW * target_ms and len(budget.times) >= STEP_UP_SAMPLES and budget.step > 0:
             budget.step -= 1
         else:
             return False
+        budget.deciding_p95 = budget.p95()
         budget.times.clear()  # the next decision is about the new step's own times
-        budget.deciding_p95 = p95
+        budget.judged.clear()
         return True
 
 

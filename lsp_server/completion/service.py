@@ -31,6 +31,7 @@ from .after_accept import AcceptedSuggestions, finishes_line
 from .cache import CachedCompletion, CacheKey, CompletionCache
 from .candidates import SuggestionPlace, distinct_texts, finish_all
 from .confidence import calibrated_threshold
+from .deadline import Deadline
 from .latency_budget import BudgetStep, LatencyBudget
 from .loops import loop_start
 from .postprocess import CursorContext, block_finished, wants_multiline
@@ -96,6 +97,7 @@ class CompletionOutcome:
     texts: list[str] = field(default_factory=list)
     budget: BudgetStep | None = None
     context_budget_tokens: int = 0  # the cross-file context budget of the prompt, at that step
+    deadline_cut: bool = False  # generation stopped by the completion's deadline (deadline.py)
 
     @property
     def overhead_ms(self) -> float:
@@ -118,6 +120,7 @@ class CompletionOutcome:
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "minConfidence": self.min_confidence,
             "syntaxCheck": self.syntax_check,
+            "deadlineCut": self.deadline_cut,
         }
 
 
@@ -191,7 +194,7 @@ class CompletionService:
         self.in_flight += 1
         self._tokens_seen = 0
         try:
-            outcome = await self._complete(request, is_current)
+            outcome = await self._complete(request, is_current, started)
         except asyncio.CancelledError:
             # $/cancelRequest: the model thread stops at its next token.
             self.last = CompletionOutcome(
@@ -208,7 +211,7 @@ class CompletionService:
         self.accepted.shown_all(request.uri, request.text, request.cursor.offset, outcome.texts)
         if outcome.reason in ("model", "empty") and not request.explicit:
             # The budget keeps typing fast; asking for every candidate is slower by design.
-            self._record_time(outcome.total_ms)
+            self._record_time(outcome.total_ms, outcome.deadline_cut)
         if self.prefetch and outcome.text and self.get_settings().completion.prefetch:
             self._prefetch_after(request, outcome.text)
         return outcome
@@ -220,7 +223,9 @@ class CompletionService:
     def close(self) -> None:
         self.speculator.cancel_all()
 
-    async def _complete(self, request: CompletionRequest, is_current: Callable[[], bool]) -> CompletionOutcome:
+    async def _complete(
+        self, request: CompletionRequest, is_current: Callable[[], bool], started: float
+    ) -> CompletionOutcome:
         settings = self.get_settings()
         options = settings.completion
         if not options.enabled or request.language_id in options.disabled_languages:
@@ -264,6 +269,8 @@ class CompletionService:
             job_key=request.uri,
             flag=flag,
             is_current=is_current,
+            # As typed, the suggestion must come in time; asked for, it may take what it needs.
+            deadline=None if request.explicit else Deadline(started, options.latency_target_ms),
         )
         if outcome.reason in ("model", "empty"):
             self.cache.store(place.key, CachedCompletion(tuple(outcome.texts), wanted))
@@ -316,9 +323,9 @@ class CompletionService:
             self._model_key(), options.max_tokens, options.prompt_budget_tokens, options.latency_target_ms
         )
 
-    def _record_time(self, total_ms: float) -> None:
+    def _record_time(self, total_ms: float, cut: bool) -> None:
         target = self.get_settings().completion.latency_target_ms
-        if self.budget.record(self._model_key(), total_ms, target) and self.on_budget_step is not None:
+        if self.budget.record(self._model_key(), total_ms, target, cut) and self.on_budget_step is not None:
             self.on_budget_step(self.budget_step())
 
     async def _run_model(
@@ -332,6 +339,7 @@ class CompletionService:
         flag: StopFlag | None,
         is_current: Callable[[], bool],
         priority: Priority = "foreground",
+        deadline: Deadline | None = None,
     ) -> CompletionOutcome:
         """Prompt, model, filters: the completion at `place`, `wanted` candidates of it."""
         options = settings.completion
@@ -360,7 +368,11 @@ class CompletionService:
                 count_line_tokens=counter,
             )
             if with_context and context_budget:
-                context_tokens = self._context_tokens(request, prompt, context_budget, settings, engine, fim, built)
+                # A prefetch's gathering stops as soon as a completion waits for the model thread.
+                give_way = None if foreground else self.host.worker.jobs_waiting
+                context_tokens = self._context_tokens(
+                    request, prompt, context_budget, settings, engine, fim, built, give_way
+                )
                 if context_budget - len(context_tokens) > UNUSED_CONTEXT_TOKENS:
                     # Little context (or none): its unused share goes back to the local window.
                     prompt = build_fim_prompt(
@@ -381,10 +393,12 @@ class CompletionService:
                 stop=list(options.stop) + ([] if multiline else ["\n"]) + list(fim.stop_texts),
                 stop_ids=fim.stop_ids,
                 should_stop=self._count_token if foreground else lambda: False,
-                # Stop at the end of the block, or as soon as the model falls into a loop (loops.py).
+                # Stop at the end of the block, as soon as the model falls into a loop (loops.py),
+                # or when the completion's time is up.
                 text_is_complete=lambda text: (
                     (multiline and block_finished(text, ctx, options.max_lines))
                     or loop_start(text, ctx.line_prefix) is not None
+                    or (deadline is not None and deadline.stops(text))
                 ),
                 candidates=wanted,
             )
@@ -413,6 +427,7 @@ class CompletionService:
             context_snippets=report.snippets,
             budget=step,
             context_budget_tokens=report.context_budget,
+            deadline_cut=deadline is not None and deadline.cut,
         )
         if result.stopped_by == "cancelled":
             outcome.reason = "cancelled"
@@ -491,6 +506,7 @@ class CompletionService:
         engine: Engine,
         fim: FimTokens,
         report: _BuiltPrompt,
+        give_way: Callable[[], bool] | None = None,
     ) -> list[int]:
         """Cross-file snippets for the prompt, leaving out what the local window shows
         (runs on the model thread)."""
@@ -509,6 +525,7 @@ class CompletionService:
                 engine.tokenize,
                 fim,
                 request.language_id,
+                give_way,
             )
         except Exception:  # context is a bonus: never lose the completion over it
             log.exception("cross-file context failed")

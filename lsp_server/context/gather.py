@@ -99,17 +99,23 @@ class ContextResult:
 
 
 class _Clock:
-    """The time budget in the gathering thread's CPU time, with a wall-clock cap."""
+    """The time budget in the gathering thread's CPU time, with a wall-clock cap; and, for
+    background work, whether something more urgent waits for the thread (`give_way`)."""
 
-    def __init__(self, budget_ms: float, wall_cap_ms: float | None = None):
+    def __init__(self, budget_ms: float, wall_cap_ms: float | None = None, give_way: Callable[[], bool] | None = None):
         self.started = time.perf_counter()
         self.cpu_started = time.thread_time()
         self.cpu_deadline = self.cpu_started + budget_ms / 1000
         cap = wall_cap_ms if wall_cap_ms is not None else max(WALL_CAP_MS, 5 * budget_ms)
         self.wall_deadline = self.started + cap / 1000
+        self.give_way = give_way
 
     def expired(self) -> bool:
-        return time.thread_time() >= self.cpu_deadline or time.perf_counter() >= self.wall_deadline
+        return (
+            time.thread_time() >= self.cpu_deadline
+            or time.perf_counter() >= self.wall_deadline
+            or (self.give_way is not None and self.give_way())
+        )
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -141,12 +147,15 @@ class ContextRetriever:
         window_lines: tuple[int, int] | None = None,
         keep_candidates: bool = False,
         wall_cap_ms: float | None = None,
+        give_way: Callable[[], bool] | None = None,
     ) -> ContextResult:
         """Snippets for a cursor at `offset` (code points) in `text`, the current content of
         `path`. `window_lines`: first and last line (0-based) of the current file the prompt
         shows anyway; snippets overlapping them are dropped. `time_budget_ms` is CPU time of
-        this thread; `wall_cap_ms` (default: `WALL_CAP_MS` or five budgets) bounds the wait."""
-        clock = _Clock(time_budget_ms, wall_cap_ms)
+        this thread; `wall_cap_ms` (default: `WALL_CAP_MS` or five budgets) bounds the wait.
+        `give_way()`, asked between steps of the work, ends it early when it says True (a
+        prefetch's gathering, when a completion waits for the thread)."""
+        clock = _Clock(time_budget_ms, wall_cap_ms, give_way)
         path = Path(os.path.abspath(path))
         self.resolver.begin({item.path for item in recent.ranges()} if recent is not None else set())
         cursor_line = text.count("\n", 0, offset)

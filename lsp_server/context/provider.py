@@ -59,8 +59,11 @@ class CrossFileContext:
         tokenize: Callable[[str], list[int]],
         fim: FimTokens,
         language: str = "",
+        give_way: Callable[[], bool] | None = None,
     ) -> tuple[list[int], ContextResult | None]:
-        """Token ids to put before the FIM prefix, and what was gathered (None: no index)."""
+        """Token ids to put before the FIM prefix, and what was gathered (None: no index).
+        `give_way()` True ends the work early, with no context (background work, when a
+        completion waits for the thread)."""
         index = self._index()
         if index is None or budget_tokens <= 0:
             return [], None
@@ -80,18 +83,28 @@ class CrossFileContext:
         if self._last is not None and self._last[0] == key:
             return self._last[1], self._last[2]
         tokens, result = self._gather(
-            index, path, text, offset, window_lines, budget_tokens, time_budget_ms, tokenize, fim, language
+            index, path, text, offset, window_lines, budget_tokens, time_budget_ms, tokenize, fim, language, give_way
         )
         if not result.timed_out:  # a partial answer is not worth repeating
             self._last = (key, tokens, result)
         return tokens, result
 
     def _gather(
-        self, index, path, text, offset, window_lines, budget_tokens, time_budget_ms, tokenize, fim, language
+        self, index, path, text, offset, window_lines, budget_tokens, time_budget_ms, tokenize, fim, language, give_way
     ) -> tuple[list[int], ContextResult]:
         result = self._retriever_for(index).gather(
-            path, text, offset, budget_tokens, estimate_tokens, self.recent, time_budget_ms, window_lines
+            path,
+            text,
+            offset,
+            budget_tokens,
+            estimate_tokens,
+            self.recent,
+            time_budget_ms,
+            window_lines,
+            give_way=give_way,
         )
+        if give_way is not None and give_way():
+            return [], result  # the work is given up: rendering it would only hold the thread longer
         roots = list(index.roots)
         repo = roots[0].name if roots else ""
         tokenize = self._memo_for(tokenize)

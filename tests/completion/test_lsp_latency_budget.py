@@ -1,6 +1,7 @@
 """End to end: the latency budget in the real server, with a remote engine slowed on purpose
 (a scripted server that sends one token every few milliseconds): completions over the target
-step the budget down, `infill/lastCompletion` and the status message say so."""
+are cut by their deadline and step the budget down, `infill/lastCompletion` and the status
+message say so."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def as_dict(value) -> dict:
 async def test_slow_completions_step_the_budget_down_and_say_so(tmp_path):
     with fake_server() as server:
         # More tokens than maxTokens: each completion costs maxTokens (+ a few read after) tokens,
-        # 64 of them ~360 ms, over the target; 32 of them ~200 ms, under it (and not under 0.7x).
+        # 64 of them ~360 ms, over the target (the deadline stops them first); 32 of them ~200 ms,
+        # under it (and not under 0.7x).
         pieces = [f" + v{i}" for i in range(200)]  # valid code, no loop: nothing cuts it short
         server.state.default = Answer(pieces=pieces, finish="length", delay=TOKEN_SECONDS)
         options = {
@@ -49,10 +51,11 @@ async def test_slow_completions_step_the_budget_down_and_say_so(tmp_path):
                 stats = await s.last_completion()
                 if stats["reason"] == "model":
                     budget = as_dict(stats["budgetStep"])
-                    steps.append((budget["step"], budget["maxTokens"], stats["generatedTokens"]))
-            assert steps[0] == (0, 64, 64)
-            assert (1, 32, 32) in steps  # stepped down once the p95 of 12 was over the target
-            assert all(step <= 1 for step, _, _ in steps)
+                    steps.append((budget["step"], budget["maxTokens"], stats["generatedTokens"], stats["deadlineCut"]))
+            step, max_tokens, tokens, cut = steps[0]
+            assert (step, max_tokens, cut) == (0, 64, True) and tokens < 64  # stopped in time
+            assert (1, 32, 32, False) in steps  # stepped down once 12 had been cut or late
+            assert all(step <= 1 for step, *_ in steps)
             status = [st for st in s.statuses if "latency budget" in st["message"]]
             assert status and status[-1]["state"] == "ready"
             assert "latency budget step 1/6 (p95 " in status[-1]["message"]

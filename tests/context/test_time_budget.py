@@ -104,3 +104,32 @@ def test_budget_is_cpu_time_and_the_wall_clock_caps_it():
     capped = _Clock(budget_ms=1000.0, wall_cap_ms=5.0)
     time.sleep(0.01)
     assert capped.expired()  # the wall-clock cap ends a gathering that waits too long
+
+
+def test_background_gathering_gives_way_when_asked(index):
+    """A prefetch's gathering ends at its next step once a completion waits for the thread, and
+    the provider then renders nothing (the thread is handed back at once)."""
+    from lsp_server.context.provider import CrossFileContext
+    from lsp_server.prompts.fim import FimTokens
+
+    retriever = ContextRetriever(index)
+    path = index.roots[0] / "app/main.py"
+    text = path.read_text() + "\n\ndef other():\n    return util."
+    full = retriever.gather(path, text, len(text), 1024, count_tokens, time_budget_ms=10_000)
+    assert full.snippets and not full.timed_out
+    asked = []
+
+    def give_way() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # a completion arrives right after the first step
+
+    early = retriever.gather(path, text, len(text), 1024, count_tokens, time_budget_ms=10_000, give_way=give_way)
+    assert early.timed_out and len(early.steps) < len(full.steps)
+
+    provider = CrossFileContext(lambda: index)
+    fim = FimTokens("starcoder", prefix=1, suffix=2, middle=3, order="psm")
+    args = (path, text, len(text), (0, 5), 512, 10_000, lambda t: [7] * (len(t) // 4 + 1), fim, "python")
+    tokens, result = provider.prompt_tokens(*args, give_way=lambda: True)
+    assert tokens == [] and result is not None and result.timed_out
+    tokens, result = provider.prompt_tokens(*args)  # not kept from the given-up run
+    assert tokens and result is not None and result.snippets
