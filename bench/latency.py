@@ -26,7 +26,8 @@ Speed you can feel (`--speed`, also part of the full run):
   user's own (trigger kind Invoked, which gets every candidate), and as typed (Automatic);
 - latency budget: the typing workload against a deliberately slow engine (a scripted
   OpenAI-compatible server on loopback: a delay per prompt token and per generated token),
-  with completion.latencyTargetMs off and on.
+  with completion.latencyTargetMs off and on (on: the budget's steps and each completion's
+  deadline; `cut` counts the completions a deadline stopped).
 
 Usage: python bench/latency.py [--model GGUF] [--file SOURCE.py] [--lines 6] [--max-tokens 32]
                                [--engine local|remote] [--context on|off|both] [--speed]
@@ -169,6 +170,7 @@ async def run(args, options: dict, invoked: bool = False) -> dict:
     reasons: dict[str, int]  # stop reason -> requests
     end_to_end, overhead, engine, tps, reasons, context_ms, prompt_ms = [], [], [], [], {}, [], []
     steps: list[int] = []  # the latency budget's step of each model run
+    cuts = 0  # model runs stopped by their deadline (completion/deadline.py)
     model_times: list[float] = []  # end-to-end times of the requests the model answered
     items: list[int] = []  # suggestions per answer
     for i in targets:
@@ -187,6 +189,7 @@ async def run(args, options: dict, invoked: bool = False) -> dict:
                 context_ms.append(stats["contextMs"])
                 prompt_ms.append(stats["promptMs"])
                 steps.append(as_dict(stats["budgetStep"])["step"])
+                cuts += bool(stats.get("deadlineCut"))
                 model_times.append(end_to_end[-1])
             items.append(len(answer.items) if answer is not None else 0)
             reasons[stats["reason"]] = reasons.get(stats["reason"], 0) + 1
@@ -204,6 +207,7 @@ async def run(args, options: dict, invoked: bool = False) -> dict:
         "context": context_ms,
         "prompt": prompt_ms,
         "steps": steps,
+        "deadline_cuts": cuts,
         "model_times": model_times,
         "item_counts": items,
     }
@@ -327,14 +331,18 @@ def print_candidates(rows: dict[str, dict]) -> None:
 
 def print_budget(rows: dict[str, dict], target: int) -> None:
     print(f"\nlatency budget: the typing workload on a slowed engine, target {target} ms")
-    print(f"{'budget':<22}{'requests':>9}{'p50 ms':>10}{'p95 ms':>10}{'p95 settled':>13}   steps (model runs per step)")
+    print(
+        f"{'budget':<22}{'requests':>9}{'p50 ms':>10}{'p95 ms':>10}{'p95 settled':>13}{'cut':>6}"
+        "   steps (model runs per step)"
+    )
     for name, result in rows.items():
         times, steps = result["end_to_end"], result["steps"]
         counts = {step: steps.count(step) for step in sorted(set(steps))}
         # Settled: the requests after the last change of step (the budget's own learning excluded).
         last_change = max((k for k in range(1, len(steps)) if steps[k] != steps[k - 1]), default=0)
         settled = result["model_times"][last_change:]
-        print(f"{name:<22}{len(times):>9}{p(times, 50):>10}{p(times, 95):>10}{p(settled, 95):>13}   {counts}")
+        cut = result["deadline_cuts"]
+        print(f"{name:<22}{len(times):>9}{p(times, 50):>10}{p(times, 95):>10}{p(settled, 95):>13}{cut:>6}   {counts}")
 
 
 @contextmanager
@@ -391,7 +399,13 @@ def slow_server(prompt_token_ms: float, token_ms: float):
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address) -> None:
+            # A completion stopped by its deadline hangs up mid-stream: expected, not an error.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

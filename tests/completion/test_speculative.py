@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 from scripted_engine import ScriptedEngine, by_prefix, ready_host
 
@@ -212,3 +213,40 @@ async def test_no_prefetch_for_one_shot_uses():
     await service.complete(request(SOURCE, LINE, COLUMN))
     await asyncio.sleep(0.05)
     assert len(engine.generations) == 1
+
+
+class SlowContext:
+    """Cross-file context whose gathering takes up to two seconds unless told to give way."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[bool, bool]] = []  # (could give way, gave way)
+
+    def prompt_tokens(self, path, text, offset, window, budget, time_budget_ms, tokenize, fim, language, give_way):
+        deadline = time.perf_counter() + 2.0
+        while time.perf_counter() < deadline and not (give_way is not None and give_way()):
+            time.sleep(0.001)
+        self.calls.append((give_way is not None, time.perf_counter() < deadline))
+        return [], None
+
+
+async def test_the_prefetch_gives_way_while_it_gathers_context():
+    """A completion that arrives while the prefetch gathers cross-file context on the model
+    thread does not wait for that gathering to end: it stops at once."""
+    engine = ScriptedEngine(by_prefix({"return ": ["width * height"], "return width * height": ["  # the area"]}))
+    settings, errors = parse_settings({"completion": {}, "context": {"enabled": True}})
+    assert not errors
+    context = SlowContext()
+    service = CompletionService(ready_host(engine), lambda: settings, context=context, prefetch=True)  # type: ignore[arg-type]
+    first = request(SOURCE, LINE, COLUMN)
+    first.path = Path("/work/area.py")
+    waited = time.perf_counter()
+    shown = await service.complete(first)
+    assert shown.reason == "model"
+    assert time.perf_counter() - waited > 1.5 and context.calls == [(False, False)]  # foreground: full time
+    await until(lambda: len(context.calls) == 1 and service.speculator._jobs)  # the prefetch is gathering
+    await asyncio.sleep(0.05)
+    other = request(SOURCE, LINE, COLUMN, uri="file:///work/other.py")
+    started = time.perf_counter()
+    await service.complete(other)
+    assert context.calls[1] == (True, True)  # the prefetch's gathering gave way
+    assert time.perf_counter() - started < 1.0
