@@ -24,6 +24,8 @@ Speed you can feel (`--speed`, also part of the full run):
   ahead, in the background, while the suggestion was shown);
 - candidates 3 vs 1: the typing workload with completion.candidates 3 and 1, requests as the
   user's own (trigger kind Invoked, which gets every candidate), and as typed (Automatic);
+  then as in the editor: typing shows the first, and Alt+] at that cursor asks for the others
+  (the first comes from the cache, only the others are decoded);
 - latency budget: the typing workload against a deliberately slow engine (a scripted
   OpenAI-compatible server on loopback: a delay per prompt token and per generated token),
   with completion.latencyTargetMs off and on (on: the budget's steps and each completion's
@@ -152,9 +154,10 @@ def blanked(source: str, targets: list[int]) -> list[str]:
     return lines
 
 
-async def run(args, options: dict, invoked: bool = False) -> dict:
+async def run(args, options: dict, invoked: bool = False, cycle: bool = False) -> dict:
     """The typing workload: the target lines typed back one character at a time, a completion
-    after each keystroke (as typed: trigger kind Automatic; `invoked`: as if asked for)."""
+    after each keystroke (as typed: trigger kind Automatic; `invoked`: as if asked for). With
+    `cycle`, each shown suggestion is followed by Alt+] (the same place, Invoked), timed apart."""
     source = Path(args.file).read_text(encoding="utf-8")
     client = await start_client(args, options, source)
     uri = Path(args.file).resolve().as_uri()
@@ -173,6 +176,7 @@ async def run(args, options: dict, invoked: bool = False) -> dict:
     cuts = 0  # model runs stopped by their deadline (completion/deadline.py)
     model_times: list[float] = []  # end-to-end times of the requests the model answered
     items: list[int] = []  # suggestions per answer
+    cycled: list[tuple[float, float]] = []  # (typed request, Alt+] after it) at the same cursor
     for i in targets:
         full = typed_lines[i]
         column = len(lines[i])
@@ -192,7 +196,10 @@ async def run(args, options: dict, invoked: bool = False) -> dict:
                 cuts += bool(stats.get("deadlineCut"))
                 model_times.append(end_to_end[-1])
             items.append(len(answer.items) if answer is not None else 0)
-            reasons[stats["reason"]] = reasons.get(stats["reason"], 0) + 1
+            if cycle and items[-1] and stats["reason"] == "model":
+                started = time.perf_counter()
+                await complete(client, uri, i, column, invoked=True)
+                cycled.append((end_to_end[-1], (time.perf_counter() - started) * 1000))
             if stats["reason"] in ("model", "empty"):
                 engine.append(stats["engineMs"])
                 if stats["tokensPerSecond"]:
@@ -210,6 +217,7 @@ async def run(args, options: dict, invoked: bool = False) -> dict:
         "deadline_cuts": cuts,
         "model_times": model_times,
         "item_counts": items,
+        "cycled": cycled,
     }
 
 
@@ -319,6 +327,8 @@ def print_candidates(rows: dict[str, dict]) -> None:
     print("\ncandidates 3 vs 1: end-to-end request time of the typing workload")
     print(f"{'requests':<34}{'runs':>5}{'p50 ms':>10}{'p95 ms':>10}{'items/answer':>14}")
     for name, result in rows.items():
+        if "end_to_end" not in result:
+            continue  # the Alt+] row, below
         times = result["end_to_end"]
         print(f"{name:<34}{result['runs']:>5}{p(times, 50):>10}{p(times, 95):>10}{result['items']:>14}")
     for kind in ("invoked", "typed"):
@@ -327,6 +337,13 @@ def print_candidates(rows: dict[str, dict]) -> None:
             ratio50 = percentile(three["end_to_end"], 50) / percentile(one["end_to_end"], 50)
             ratio95 = percentile(three["end_to_end"], 95) / percentile(one["end_to_end"], 95)
             print(f"{f'ratio 3/1, {kind}':<39}{ratio50:>9.2f}x{ratio95:>9.2f}x")
+    cycled = rows.get("candidates 3, Alt+] after typed", {}).get("cycled", [])
+    if cycled:
+        typed, alt = [t for t, _ in cycled], [a for _, a in cycled]
+        print(f"{'typed request before Alt+]':<34}{'':>5}{p(typed, 50):>10}{p(typed, 95):>10}")
+        print(f"{'Alt+] (the other two)':<34}{'':>5}{p(alt, 50):>10}{p(alt, 95):>10}")
+        ratio50, ratio95 = percentile(alt, 50) / percentile(typed, 50), percentile(alt, 95) / percentile(typed, 95)
+        print(f"{'ratio Alt+] / typed':<39}{ratio50:>9.2f}x{ratio95:>9.2f}x")
 
 
 def print_budget(rows: dict[str, dict], target: int) -> None:
@@ -439,6 +456,10 @@ def speed_rows(args, model: str) -> None:
         for count in (1, 3):
             options = {**base, "completion": {**completion, "candidates": count, "latencyTargetMs": 0}}
             pool(rows, f"candidates {count}, typed", asyncio.run(run(args, options)))
+        # As in the editor: typing shows the first; Alt+] asks for the others at that cursor.
+        options = {**base, "completion": {**completion, "candidates": 3, "latencyTargetMs": 0}}
+        cycled = asyncio.run(run(args, options, cycle=True))
+        rows["candidates 3, Alt+] after typed"] = {"cycled": cycled["cycled"]}
         print_candidates(rows)
 
     if "budget" not in wanted:

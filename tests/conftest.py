@@ -101,6 +101,12 @@ async def lsp_session(
     init_options: dict | None, root: Path | None = None, wait_engine: bool = True, configuration: dict | None = None,
     server_command: list[str] | None = None,
 ):
+    # Completions as typed stop at a deadline from completion.latencyTargetMs: on a loaded test
+    # machine that would make a suggestion depend on the load. Off unless a test sets it.
+    if init_options is not None:
+        completion = init_options.setdefault("completion", {})
+        if isinstance(completion, dict):
+            completion.setdefault("latencyTargetMs", 0)
     # The index database goes to the user cache: keep it in a temp folder.
     cache_home = tempfile.mkdtemp(prefix="infill-cache-")
     env = {**os.environ, "XDG_CACHE_HOME": cache_home}

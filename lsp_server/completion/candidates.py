@@ -76,14 +76,15 @@ def finish_all(
     return [finish(raw.text, raw.token_scores, place, threshold, finished_line) for raw in raws]
 
 
-def distinct_texts(finished: Sequence[Finished]) -> list[str]:
+def distinct_texts(candidates: Sequence[Finished | str]) -> list[str]:
     """The texts to show, most probable first: none empty, none twice (texts that differ only
     in trailing blanks count as one)."""
     seen: set[str] = set()
     texts = []
-    for one in finished:
-        key = one.text.rstrip()
+    for one in candidates:
+        text = one if isinstance(one, str) else one.text
+        key = text.rstrip()
         if key and key not in seen:
             seen.add(key)
-            texts.append(one.text)
+            texts.append(text)
     return texts

@@ -241,6 +241,10 @@ class CompletionService:
         cached = self._cached(place, wanted)
         if cached is not None:
             return cached
+        # Asked for more candidates than typing computed here (Alt+] after a suggestion was
+        # shown): the first is known, only the others are decoded.
+        hit = self.cache.lookup(place.key)
+        known = hit.texts if hit is not None and hit.asked < wanted else None
         if await self.speculator.join(place.key):  # this very place is being prefetched: wait for it
             cached = self._cached(place, wanted)
             if cached is not None:
@@ -271,6 +275,7 @@ class CompletionService:
             is_current=is_current,
             # As typed, the suggestion must come in time; asked for, it may take what it needs.
             deadline=None if request.explicit else Deadline(started, options.latency_target_ms),
+            known=known,
         )
         if outcome.reason in ("model", "empty"):
             self.cache.store(place.key, CachedCompletion(tuple(outcome.texts), wanted))
@@ -340,8 +345,10 @@ class CompletionService:
         is_current: Callable[[], bool],
         priority: Priority = "foreground",
         deadline: Deadline | None = None,
+        known: tuple[str, ...] | None = None,
     ) -> CompletionOutcome:
-        """Prompt, model, filters: the completion at `place`, `wanted` candidates of it."""
+        """Prompt, model, filters: the completion at `place`, `wanted` candidates of it
+        (`known`: the suggestions already shown there, greedy first; only others are decoded)."""
         options = settings.completion
         step = self.budget_step()
         max_tokens = step.max_tokens
@@ -401,6 +408,8 @@ class CompletionService:
                     or (deadline is not None and deadline.stops(text))
                 ),
                 candidates=wanted,
+                # Tokens of the known first suggestion: the others are held to about its length.
+                known_first_tokens=None if known is None else len(engine.tokenize(known[0])) if known else 0,
             )
 
         try:
@@ -440,8 +449,8 @@ class CompletionService:
             threshold = calibrated_threshold(model_name(self.host.engine))
         # Right after Tab finished a line, more on it only when the model is sure (after_accept.py).
         finished = finish_all(result, place.suggestion, threshold, finished_line)
-        first = finished[0]  # the greedy candidate: its check is the one reported
-        outcome.texts = distinct_texts(finished)
+        first = finished[0]  # the greedy candidate (or the first other one): its check is reported
+        outcome.texts = distinct_texts(finished) if known is None else distinct_texts([*known, *finished])
         outcome.text = outcome.texts[0] if outcome.texts else ""
         outcome.confidence, outcome.min_confidence = first.confidence, first.threshold
         outcome.candidate, outcome.candidate_scores = first.candidate, first.scores

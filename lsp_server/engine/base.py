@@ -46,6 +46,16 @@ class GenerationRequest:
     # Completions wanted from this one prompt (completion.candidates). The first is the greedy
     # one; an engine that cannot make more returns it alone (GenerationResult.alternatives empty).
     candidates: int = 1
+    # The greedy candidate is known already (shown while typing, now in the cache), and was this
+    # many tokens long: decode only the others, held to the length they would have had beside
+    # it. The result's text is then empty and the others are its alternatives; an engine that
+    # cannot leave the greedy one out returns it as well (the caller shows each text once).
+    # None: decode it too.
+    known_first_tokens: int | None = None
+
+    @property
+    def first_known(self) -> bool:
+        return self.known_first_tokens is not None
 
 
 @dataclass(frozen=True)

@@ -217,21 +217,28 @@ class LlamaCppEngine:
         needs more is dropped rather than shown cut off, so the others never keep the user
         waiting long after the best one is ready."""
         limit = min(request.max_tokens, max(1, (self.n_ctx - len(prompt) - 1) // count))
-        streams = [_Stream(self, request, prompt, limit) for _ in range(count)]
+        # With the greedy candidate known (request.known_first_tokens), its sequence is left
+        # out: the others decode in a smaller batch, with the deadline its length sets.
+        skip = 1 if request.known_first_tokens is not None else 0
+        sequences = count - skip
+        streams = [_Stream(self, request, prompt, limit) for _ in range(sequences)]
+        if request.known_first_tokens is not None:
+            for stream in streams:
+                stream.deadline = alternative_deadline(request.known_first_tokens)
 
         def take(seq: int, token: int, logprob: float) -> bool:
             going = streams[seq].take(token, lambda: logprob)
-            if seq == 0 and not going:
+            if seq == 0 and not going and not skip:
                 done = len(streams[0].tokens)
                 for other in streams[1:]:
-                    other.deadline = done + done // 2 + ALTERNATIVE_EXTRA_TOKENS
+                    other.deadline = alternative_deadline(done)
             return going
 
         run = decode_parallel(
             self._llm,
             prompt,
-            count,
-            lambda logprobs, wanted: self._first_tokens(logprobs, wanted, prompt, request),
+            sequences,
+            lambda logprobs, wanted: self._first_tokens(logprobs, count, prompt, request)[skip:],
             take,
             request.should_stop,
             limit,
@@ -243,10 +250,13 @@ class LlamaCppEngine:
         # Candidates that never got a first token (fewer usable tokens than asked) are dropped,
         # and so are those cut off by the first one's deadline.
         results = [s.result(run.prefill_seconds, total) for s in streams]
-        first = results[0]
-        first.alternatives = [
-            r for r, s in zip(results[1:], streams[1:], strict=True) if s.started and r.stopped_by != "cancelled"
-        ]
+        if skip:  # the greedy one is the caller's: an empty result, every decoded one an alternative
+            first = GenerationResult("", len(prompt), 0, "cancelled" if run.cancelled else "complete")
+            first.prefill_seconds, first.total_seconds, first.token_scores = run.prefill_seconds, total, []
+            others = list(zip(results, streams, strict=True))
+        else:
+            first, others = results[0], list(zip(results[1:], streams[1:], strict=True))
+        first.alternatives = [r for r, s in others if s.started and r.stopped_by != "cancelled"]
         return first
 
     def _first_tokens(
@@ -338,6 +348,12 @@ class _Stream:
             total_seconds=total_seconds,
             token_scores=self.scores,
         )
+
+
+def alternative_deadline(first_tokens: int) -> int:
+    """Tokens an alternative candidate may take, when the greedy one took `first_tokens`: a
+    little more, so that the others never keep the user waiting long after the best one."""
+    return first_tokens + first_tokens // 2 + ALTERNATIVE_EXTRA_TOKENS
 
 
 def _first_stop(text: str, stops: list[str]) -> int | None:

@@ -231,8 +231,10 @@ class RemoteEngine:
         payload = {"model": self.model_id, "prompt": prompt, "max_tokens": max_tokens, **common}
         if self.want_logprobs:
             payload["logprobs"] = 1
-        if request.candidates > 1:
-            payload.update(n=request.candidates, temperature=CANDIDATE_TEMPERATURE)
+        samples = request.candidates - 1 if request.first_known else request.candidates
+        if request.candidates > 1 and samples >= 1:
+            # With the greedy one known, only samples are wanted: n of them, even one.
+            payload.update(n=samples, temperature=CANDIDATE_TEMPERATURE)
             del payload["top_k"]
         return "/v1/completions", payload
 

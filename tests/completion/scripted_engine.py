@@ -83,7 +83,10 @@ class ScriptedEngine:
         self.running.set()
         try:
             time.sleep(self.prompt_token_seconds * len(request.prompt_tokens))
-            answers = self.answer(prompt)[: max(1, request.candidates)] or [""]
+            answers = self.answer(prompt)[: max(1, request.candidates)]
+            if request.first_known:  # the greedy one is known: an empty result, the others its alternatives
+                answers = ["", *answers[1:]]
+            answers = answers or [""]
             results = [self._run(PIECE.findall(answer), request, generation, started) for answer in answers]
             first = results[0]
             first.alternatives = results[1:]

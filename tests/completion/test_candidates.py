@@ -90,8 +90,14 @@ async def test_all_candidates_when_asked_the_first_alone_while_typing():
     typing = await service.complete(request(explicit=False))
     assert typing.texts == ["width * height"] and engine.generations[-1].request.candidates == 1
     asked = await service.complete(request(explicit=True))
-    # The cache held one candidate; three were asked for: the model ran again, for three.
-    assert asked.reason == "model" and engine.generations[-1].request.candidates == 3
+    # The cache held the first candidate; three were asked for: the model ran again, for the
+    # other two only, and the first comes from the cache.
+    assert asked.reason == "model"
+    last = engine.generations[-1].request
+    assert (last.candidates, last.known_first_tokens) == (3, len(engine.tokenize("width * height")))
+    result = engine.generations[-1].result
+    assert result is not None and result.text == ""
+    assert [a.text for a in result.alternatives] == ["height * width", "width * height"]  # the third: a line, cut
     assert asked.texts == ["width * height", "height * width"]  # the third was the first, once cut
     again = await service.complete(request(explicit=True))
     assert (again.reason, again.texts) == ("cache", ["width * height", "height * width"])
@@ -119,3 +125,11 @@ async def test_typed_ahead_keeps_the_candidates_that_still_fit():
 
 def test_cursor_context_helper_is_the_services():
     assert cursor_context("ab\ncd", 4) == CursorContext("c", "d", "ab")
+
+
+async def test_asked_first_every_candidate_is_decoded():
+    engine = ScriptedEngine(by_prefix({"return ": ["width * height", "height * width"]}))
+    service = service_for(engine, candidates=2)
+    asked = await service.complete(request(explicit=True))
+    assert not engine.generations[-1].request.first_known
+    assert asked.texts == ["width * height", "height * width"]

@@ -341,7 +341,7 @@ async def test_candidates_are_distinct_items_when_the_user_asks(tmp_path):
     (trigger kind Invoked), three distinct ones from one prompt, the first being the same."""
     uri = (tmp_path / "app.py").as_uri()
     line = SOURCE.splitlines().index("    return ")
-    async with lsp_session({"completion": {"candidates": 3, "minConfidence": 0}}, tmp_path) as s:
+    async with lsp_session({"completion": {"candidates": 3, "minConfidence": 0, "latencyTargetMs": 300}}, tmp_path) as s:
         s.open(uri, SOURCE)
         typing = await s.complete(uri, line, 11)
         assert len(typing.items) == 1

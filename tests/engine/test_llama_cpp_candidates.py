@@ -82,3 +82,17 @@ def test_a_stop_flag_stops_every_candidate(engine):
     result = engine.generate(request(engine, 3, max_tokens=64, should_stop=stop_after_three))
     assert result.stopped_by == "cancelled" and result.alternatives == []
     assert engine.generate(request(engine, 1)).text  # and the engine goes on
+
+
+def test_with_the_greedy_candidate_known_only_the_others_are_decoded(engine):
+    """Alt+] after a suggestion was shown: the same others as a full run, in a smaller batch."""
+    full = engine.generate(request(engine, 3, max_tokens=32))
+    others = engine.generate(request(engine, 3, max_tokens=32, known_first_tokens=full.generated_tokens))
+    assert (others.text, others.generated_tokens, others.stopped_by) == ("", 0, "complete")
+    texts = [a.text for a in others.alternatives]
+    assert full.text not in texts and len(set(texts)) == len(texts)
+    assert full.token_scores and all(a.token_scores for a in others.alternatives)
+    firsts = [a.token_scores[0].logprob for a in others.alternatives if a.token_scores]
+    assert all(first <= full.token_scores[0].logprob for first in firsts)  # not the greedy token
+    for alternative in full.alternatives:  # those the full run finished are the same
+        assert alternative.text in texts

@@ -71,3 +71,19 @@ def test_one_candidate_sends_no_n_and_a_server_that_ignores_n_gives_one():
         engine.close()
     assert body["n"] == 3
     assert single.text == several.text == "hello world" and several.alternatives == []
+
+
+def test_with_the_greedy_candidate_known_only_samples_are_asked_for():
+    with fake_server() as server:
+        engine = connect(server.url)
+        request = fim_request(engine, 3)
+        request.known_first_tokens = 4
+        engine.generate(request)
+        two = server.state.requests[-1]["body"]
+        request = fim_request(engine, 2)
+        request.known_first_tokens = 4
+        engine.generate(request)
+        one = server.state.requests[-1]["body"]
+        engine.close()
+    assert (two["n"], two["temperature"]) == (2, CANDIDATE_TEMPERATURE)
+    assert (one["n"], one["temperature"]) == (1, CANDIDATE_TEMPERATURE)  # a sample, not the greedy one again
