@@ -12,15 +12,15 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .base import EngineError, GenerationRequest, GenerationResult, StopReason, TokenScore, scores_before
+from .base import EngineError, GenerationRequest, GenerationResult
 from .llama_cpp_loading import create_llama
 from .llama_cpp_parallel import decode_parallel, enable_parallel_sequences, prefill
 from .llama_cpp_vocab import LlamaVocab
+from .token_stream import TokenStream, first_stop
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ class LlamaCppEngine:
             if token == greedy or token in stop_ids or self._tokenizer.is_end_of_generation(token):
                 continue
             text = self._llm.detokenize([token], prev_tokens=prompt).decode("utf-8", errors="ignore")
-            if _first_stop(text, request.stop) == 0:
+            if first_stop(text, request.stop) == 0:
                 continue
             chosen.append(token)
         return chosen
@@ -294,71 +294,26 @@ class LlamaCppEngine:
             llm.close()
 
 
-class _Stream:
-    """One completion as its tokens arrive: end tokens, stop texts, "the text is complete",
-    the token limit, and each token's score."""
+class _Stream(TokenStream):
+    """A llama.cpp completion: its text grows by each token's bytes, detokenized with the
+    tokens before it for context (a token may be half of a character or a leading space)."""
 
     def __init__(self, engine: LlamaCppEngine, request: GenerationRequest, prompt: list[int], max_tokens: int):
-        self._engine = engine
-        self._request = request
+        tokenizer = engine._tokenizer
+        super().__init__(request, engine.special.stop_ids(), tokenizer.is_end_of_generation, len(prompt), max_tokens)
+        self._llm = engine._llm
         self._prompt = prompt
-        self._max_tokens = max_tokens
-        self._stop_ids = engine.special.stop_ids() | request.stop_ids
-        self.tokens: list[int] = []
-        self.scores: list[TokenScore] = []
         self._data = b""
-        self.text = ""
-        self.stopped_by: StopReason = "max_tokens"
-        self.started = False  # got a first token, even one that ended it
-        self.deadline: int | None = None  # tokens after which an unfinished candidate is dropped
 
-    def take(self, token: int, logprob: Callable[[], float]) -> bool:
-        """Add the next token; False when the completion is over (the token may not be part
-        of it: an end token is not). `logprob` is asked for only for tokens that are kept."""
-        self.started = True
-        if token in self._stop_ids or self._engine._tokenizer.is_end_of_generation(token):
-            self.stopped_by = "eos"
-            return False
-        score = logprob()
-        self.tokens.append(token)
-        self._data += self._engine._llm.detokenize([token], prev_tokens=self._prompt + self.tokens[:-1])
-        self.text = self._data.decode("utf-8", errors="ignore")
-        self.scores.append(TokenScore(len(self.text), score))
-        hit = _first_stop(self.text, self._request.stop)
-        if hit is not None:
-            self.text = self.text[:hit]
-            self.scores = scores_before(self.scores, hit)
-            self.stopped_by = "stop"
-            return False
-        if self._request.text_is_complete(self.text):
-            self.stopped_by = "complete"
-            return False
-        if self.deadline is not None and len(self.tokens) >= self.deadline:
-            self.stopped_by = "cancelled"  # not finished in time: not shown (see _generate_candidates)
-            return False
-        return len(self.tokens) < self._max_tokens
-
-    def result(self, prefill_seconds: float, total_seconds: float) -> GenerationResult:
-        return GenerationResult(
-            text=self.text,
-            prompt_tokens=len(self._prompt),
-            generated_tokens=len(self.tokens),
-            stopped_by=self.stopped_by,
-            prefill_seconds=prefill_seconds,
-            total_seconds=total_seconds,
-            token_scores=self.scores,
-        )
+    def _text_with(self, token: int) -> str:
+        self._data += self._llm.detokenize([token], prev_tokens=self._prompt + self.tokens[:-1])
+        return self._data.decode("utf-8", errors="ignore")
 
 
 def alternative_deadline(first_tokens: int) -> int:
     """Tokens an alternative candidate may take, when the greedy one took `first_tokens`: a
     little more, so that the others never keep the user waiting long after the best one."""
     return first_tokens + first_tokens // 2 + ALTERNATIVE_EXTRA_TOKENS
-
-
-def _first_stop(text: str, stops: list[str]) -> int | None:
-    positions = [i for s in stops if s and (i := text.find(s)) >= 0]
-    return min(positions) if positions else None
 
 
 def default_threads() -> int:

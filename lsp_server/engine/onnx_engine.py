@@ -27,16 +27,16 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import onnxruntime_genai as og  # type: ignore[import-untyped]
 
 from ..modelfiles.vram import MIB
-from .base import EngineError, GenerationRequest, GenerationResult, StopReason, TokenScore, scores_before
+from .base import EngineError, GenerationRequest, GenerationResult
 from .onnx_folder import OnnxModelInfo, describe_plan, read_model_folder
 from .onnx_vocab import OnnxVocab
+from .token_stream import TokenStream
 
 log = logging.getLogger(__name__)
 
@@ -215,50 +215,12 @@ class OnnxEngine:
         self._cached.extend(tokens)
 
 
-class _Completion:
-    """One completion as its tokens arrive: end tokens, stop texts, "the text is complete",
-    the token limit, and each token's score."""
+class _Completion(TokenStream):
+    """An ONNX Runtime completion: its text is the vocabulary's text of all its tokens."""
 
     def __init__(self, vocab: OnnxVocab, request: GenerationRequest, prompt_tokens: int, max_tokens: int) -> None:
+        super().__init__(request, vocab.special.stop_ids(), vocab.is_end_of_generation, prompt_tokens, max_tokens)
         self._vocab = vocab
-        self._request = request
-        self._prompt_tokens = prompt_tokens
-        self._max_tokens = max_tokens
-        self._stop_ids = vocab.special.stop_ids() | request.stop_ids
-        self.tokens: list[int] = []
-        self.scores: list[TokenScore] = []
-        self.text = ""
-        self.stopped_by: StopReason = "max_tokens"
 
-    def take(self, token: int, logprob: Callable[[], float]) -> bool:
-        """Add the next token; False when the completion is over (an end token is not part
-        of it). `logprob` is asked for only for tokens that are kept."""
-        if token in self._stop_ids or self._vocab.is_end_of_generation(token):
-            self.stopped_by = "eos"
-            return False
-        score = logprob()
-        self.tokens.append(token)
-        self.text = self._vocab.generated_text(self.tokens)
-        self.scores.append(TokenScore(len(self.text), score))
-        positions = [i for s in self._request.stop if s and (i := self.text.find(s)) >= 0]
-        if positions:
-            hit = min(positions)
-            self.text = self.text[:hit]
-            self.scores = scores_before(self.scores, hit)
-            self.stopped_by = "stop"
-            return False
-        if self._request.text_is_complete(self.text):
-            self.stopped_by = "complete"
-            return False
-        return len(self.tokens) < self._max_tokens
-
-    def result(self, prefill_seconds: float, total_seconds: float) -> GenerationResult:
-        return GenerationResult(
-            text=self.text,
-            prompt_tokens=self._prompt_tokens,
-            generated_tokens=len(self.tokens),
-            stopped_by=self.stopped_by,
-            prefill_seconds=prefill_seconds,
-            total_seconds=total_seconds,
-            token_scores=self.scores,
-        )
+    def _text_with(self, token: int) -> str:
+        return self._vocab.generated_text(self.tokens)
