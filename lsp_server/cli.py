@@ -132,7 +132,8 @@ def cmd_complete(args: argparse.Namespace) -> int:
     index = _context_index(path, args.root, args.no_context)
     context = CrossFileContext(lambda: index) if index is not None else None
     service = CompletionService(host, lambda: settings, context)
-    request = CompletionRequest(path.resolve().as_uri(), text, cursor, path=path.resolve())
+    # Asked for (explicit): no deadline, nothing learnt by the latency budget (a one-shot run).
+    request = CompletionRequest(path.resolve().as_uri(), text, cursor, path=path.resolve(), explicit=True)
     outcome = asyncio.run(service.complete(request))
     worker.shutdown()
     if index is not None:
