@@ -43,6 +43,8 @@ class ModuleFinder:
     def __init__(self, index: WorkspaceIndex):
         self.index = index
         self._configs: dict[Path, tuple[int, object]] = {}  # config file -> (mtime_ns, parsed)
+        self._packages: dict[tuple[Path, bool], list[Path]] = {}  # (folder, with tests) -> Go files
+        self._packages_layout: int | None = None  # the index's layout_generation they hold for
 
     # --- the entry point ---
 
@@ -201,12 +203,22 @@ class ModuleFinder:
         return self._folder_by_suffix(module.split("/"), from_path, minimum=2)
 
     def package_files(self, folder: Path, test: bool) -> list[Path]:
-        """The Go files of a package folder; its `_test.go` files only when `test`."""
-        return [
-            path
-            for path in self.index.files_in(folder)
-            if path.suffix == ".go" and (test or not path.name.endswith("_test.go"))
-        ]
+        """The Go files of a package folder; its `_test.go` files only when `test`. Remembered
+        while no file comes or goes: a package's methods are looked up in all its files, for
+        many names per request."""
+        layout = getattr(self.index, "layout_generation", None)
+        if layout != self._packages_layout or len(self._packages) >= _MAX_CACHED:
+            self._packages.clear()
+            self._packages_layout = layout
+        key = (folder, test)
+        found = self._packages.get(key)
+        if found is None:
+            found = self._packages[key] = [
+                path
+                for path in self.index.files_in(folder)
+                if path.suffix == ".go" and (test or not path.name.endswith("_test.go"))
+            ]
+        return list(found)
 
     def _folder_by_suffix(self, parts: list[str], from_path: Path, minimum: int) -> Path | None:
         """The indexed folder whose path ends with the most of `parts` (at least `minimum`
@@ -251,7 +263,7 @@ class ModuleFinder:
         if not parts:
             return None
         if parts[0] == "crate":
-            folder = self._rust_crate_root(from_path)
+            folder = self.rust_crate_root(from_path)
             parts = parts[1:]
         elif parts[0] in ("self", "super"):
             folder = _rust_module_dir(from_path)
@@ -259,7 +271,7 @@ class ModuleFinder:
                 if parts.pop(0) == "super":
                     folder = folder.parent
         else:  # `a::b`: a module of this crate in scope, or another crate's (not indexed)
-            folder = self._rust_crate_root(from_path)
+            folder = self.rust_crate_root(from_path)
         if folder is None:
             return None
         if not parts:
@@ -270,7 +282,8 @@ class ModuleFinder:
                 return candidate
         return None
 
-    def _rust_crate_root(self, from_path: Path) -> Path | None:
+    def rust_crate_root(self, from_path: Path) -> Path | None:
+        """The folder of the crate root (`lib.rs`/`main.rs`) above a Rust file."""
         for folder in from_path.parents:
             if any(self.index.has_file(folder / name) for name in _RUST_ROOTS):
                 return folder

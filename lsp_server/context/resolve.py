@@ -7,12 +7,17 @@
   `from .models import X` in an `__init__.py`, `export { X } from "./x"`, `pub use`); the
   modules the file imports wholesale (`from x import *`, `export * from`, `use a::*`,
   `import a.b.*`); the names a file sees without importing them (the other files of its Go or
-  Java package, the headers a C file includes); finally, when asked, any workspace definition
-  of that name, nearest first.
+  Java package, the headers a C file includes and, for a C file that others include, theirs);
+  finally, when asked, any workspace definition of that name, nearest first. A Python module's
+  `.pyi` stub answers for what the module itself lacks; a Rust path may go through an inline
+  `mod x { ... }` of a file.
 - which definition is `base.attr`, where base is an imported module, a class, or a variable of
-  a known type (`resolve_attribute`, `class_members`, `resolve_type`)?
+  a known type (`resolve_attribute`, `class_members`, `resolve_type`)? A class's members
+  include Go methods in other files of its package and Rust `impl` blocks elsewhere in its crate.
 It is shared by context retrieval and hover. Module lookups are remembered per (folder,
-module); a remembered file that the index no longer has is looked up again.
+module); a remembered file that the index no longer has is looked up again. Within one request
+(`begin`), answers to the questions asked many times (names, imports, members, a name's
+definitions in the index) are remembered too.
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ from pathlib import Path
 
 from ..index import FileEntry, Import, Symbol, WorkspaceIndex
 from .modules import JS_LANGUAGES, ModuleFinder
-from .types import TypeHint, innermost_type, return_type
+from .types import TypeHint, innermost_type, member_type, return_type
 
 _MAX_CACHED_MODULES = 4096
-_MAX_SAVED_ENTRIES = 256
+_MAX_SAVED_ENTRIES = 512  # a Go package's files are all read for its types' methods
 _MAX_DEPTH = 4  # re-export and wildcard hops followed at most
 # Kinds a name found by the workspace-wide fallback may have: local variables share names with
 # fields and module variables all the time, so those are only trusted through an import.
@@ -37,6 +42,9 @@ FALLBACK_KINDS = frozenset(
 # Languages whose wildcard imports also bring what the imported module itself imports
 # (`from .x import *` in an `__init__.py`, `export * from`, `pub use a::*`).
 _REEXPORTING = frozenset({"python", "javascript", "typescript", "tsx", "rust"})
+# Languages whose types get members in other files: Go methods anywhere in the package, Rust
+# `impl` blocks anywhere in the crate.
+_MEMBERS_ELSEWHERE = frozenset({"go", "rust"})
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type"})
 # Languages where a file sees names it does not import: its package's, or its headers'.
 IMPLICIT_SCOPE = frozenset({"go", "java", "c", "cpp"})
@@ -45,6 +53,9 @@ _BASES = {
     "python": re.compile(r"^\s*class\s+\w+\s*\((.*)\)\s*$", re.DOTALL),
     "extends": re.compile(r"\b(?:extends|implements)\s+([^{]+)"),
 }
+
+
+_UNKNOWN = object()  # a fact not read yet
 
 
 class FileFacts:
@@ -75,6 +86,18 @@ class FileFacts:
             else:
                 self.members.setdefault(symbol.parent, []).append(symbol)
         self.exported: frozenset[str] | None = None  # Python `__all__`, read on demand
+        self.default_export: Symbol | None | object = _UNKNOWN  # JS `export default`, read on demand
+        self._capitalized: dict[str, list[str]] | None = None
+
+    def capitalized_names(self, lowered: str) -> list[str]:
+        """The capitalized names the file binds or defines that read `lowered` in lower case
+        (`Client` for `client`), imported ones first."""
+        if self._capitalized is None:
+            self._capitalized = {}
+            for name in [*self.bindings, *self.top_level]:
+                if name[:1].isupper():
+                    self._capitalized.setdefault(name.lower(), []).append(name)
+        return self._capitalized.get(lowered, [])
 
 
 def _local_name(item: Import, language: str) -> str:
@@ -106,12 +129,24 @@ class Resolver:
         self._saved: dict[Path, FileEntry] = {}  # entries of files on disk, between requests
         self._facts: dict[tuple[Path, str], FileFacts] = {}
         self._names: dict[tuple[Path, str, str, bool], list[Symbol]] = {}  # per-request memo of resolve_name
+        self._own_members: dict[tuple[Path, str], list[Symbol]] = {}  # per-request memo of own_members
+        self._definitions: dict[str, list[Symbol]] = {}  # per-request memo of the index's definitions
+        self._imports: dict[tuple, tuple[Path | None, Symbol | None]] = {}  # per-request memo of resolve_import
+        self._headers: dict[tuple[Path, str, int], list[Path]] = {}  # per-request memo of included_headers
+        self._rust_modules: dict[tuple, tuple[Path | None, str]] = {}  # per-request memo of rust_module
+        self._includers_by_path: dict[Path, list[Path]] = {}  # file -> the files that include it
+        self._includers_layout: int | None = None
 
     def begin(self, changed: Iterable[Path] = frozenset()) -> None:
         """Start of one request. `changed`: files the editor changed lately (their entries
         are fetched again even when the file on disk looks the same)."""
         self._entries = {}
         self._names = {}
+        self._own_members = {}
+        self._definitions = {}
+        self._imports = {}
+        self._headers = {}
+        self._rust_modules = {}
         for path in changed:
             self._saved.pop(path, None)
 
@@ -131,15 +166,15 @@ class Resolver:
         (mtime 0) are fetched once per request."""
         if path in self._entries:
             return self._entries[path]
-        entry = self._saved.get(path)
+        entry = self._saved.pop(path, None)  # put back last: the least recently used go first
         if entry is not None and not _same_mtime(path, entry.mtime_ns):
             entry = None
         if entry is None:
             entry = self.index.file(path)
-            if entry is not None and entry.mtime_ns:
-                if len(self._saved) >= _MAX_SAVED_ENTRIES:
-                    self._saved.pop(next(iter(self._saved)))
-                self._saved[path] = entry
+        if entry is not None and entry.mtime_ns:
+            if len(self._saved) >= _MAX_SAVED_ENTRIES:
+                self._saved.pop(next(iter(self._saved)))
+            self._saved[path] = entry
         self._entries[path] = entry
         return entry
 
@@ -189,7 +224,15 @@ class Resolver:
     def resolve_import(self, entry: FileEntry, item: Import, depth: int = 0) -> tuple[Path | None, Symbol | None]:
         """What one import binds: (module file, the definition) — definition None for a module.
         A name the module only imports itself (a re-export in an `__init__.py` or an `index.ts`,
-        a `pub use`) is followed through that module's own imports, a few steps at most."""
+        a `pub use`) is followed through that module's own imports, a few steps at most.
+        Answers are remembered until the next `begin`."""
+        key = (entry.path, entry.hash, item, depth)
+        found = self._imports.get(key)
+        if found is None:
+            found = self._imports[key] = self._resolve_import(entry, item, depth)
+        return found
+
+    def _resolve_import(self, entry: FileEntry, item: Import, depth: int) -> tuple[Path | None, Symbol | None]:
         path, symbol = self._resolve_import_once(entry, item)
         if symbol is None and path is not None and item.name not in (None, "*") and depth < _MAX_DEPTH:
             target = self.entry(path)
@@ -210,9 +253,20 @@ class Resolver:
         if depth >= _MAX_DEPTH:
             return None
         reexports = module.language in _REEXPORTING
+        # Most names asked about are locals, defined nowhere: no need to look through the
+        # modules imported wholesale for them (an alias they re-export is still followed).
+        defined = self.index.has_definition(name)
         for wildcard in facts.wildcards:
-            for path in self.module_files(module.path, wildcard.module, module.language):
-                symbol = self._top_level(path, name)
+            files = self._wildcard_files(module, wildcard)
+            if len(files) > 1:  # a package (Go, Java): one lookup by name, not one per file
+                in_package = set(files)
+                definitions = self.top_level_definitions(name) if defined else []
+                symbol = next((s for s in definitions if s.path in in_package), None)
+                if symbol is not None:
+                    return symbol.path, symbol
+                continue
+            for path in files:
+                symbol = self._top_level(path, name) if defined else None
                 if symbol is not None:
                     return path, symbol
                 inner = self.entry(path) if reexports else None
@@ -221,6 +275,59 @@ class Resolver:
                     if found is not None and found[1] is not None:
                         return found
         return None
+
+    def _wildcard_files(self, module: FileEntry, wildcard: Import) -> tuple[Path, ...]:
+        if module.language == "rust":  # `use super::*` may name the file itself, or an inline module
+            path, _inline = self.rust_module(module, wildcard)
+            return (path,) if path is not None else ()
+        return self.module_files(module.path, wildcard.module, module.language)
+
+    def rust_module(self, entry: FileEntry, item: Import) -> tuple[Path | None, str]:
+        """(file, inline module path in it: "" for the file's own items) of a Rust `use`'s
+        module. `use super::*` inside `mod tests { ... }` names the file around it, and a path
+        through an inline module (`crate::test::X` with `pub mod test { ... }` in lib.rs)
+        names the file that declares that module. Remembered until the next `begin`."""
+        key = (entry.path, entry.hash, item)
+        found = self._rust_modules.get(key)
+        if found is None:
+            found = self._rust_modules[key] = self._rust_module(entry, item)
+        return found
+
+    def _rust_module(self, entry: FileEntry, item: Import) -> tuple[Path | None, str]:
+        parts = [part for part in item.module.split("::") if part]
+        nesting = _inline_modules_around(entry, item.line) if parts[:1] in (["self"], ["super"]) else []
+        if nesting:
+            if parts[0] == "self":
+                return entry.path, "::".join(nesting + parts[1:])
+            while parts[:1] == ["super"] and nesting:
+                parts.pop(0)
+                nesting.pop()
+            if parts[:1] != ["super"]:  # still inside the file
+                return entry.path, "::".join(nesting + parts)
+        path = self.module_file(entry.path, "::".join(parts), "rust") if parts else None
+        if path is not None:
+            return path, ""
+        for cut in range(len(parts) - 1, 0, -1):
+            outer = self.module_file(entry.path, "::".join(parts[:cut]), "rust")
+            if outer is None:
+                continue
+            inner = "::".join(parts[cut:])
+            outer_entry = self.entry(outer)
+            if outer_entry is not None and any(
+                symbol.kind == "module" and symbol.qualified_name == inner for symbol in outer_entry.symbols
+            ):
+                return outer, inner
+            break
+        return None, ""
+
+    def _rust_item(self, path: Path | None, inline: str, name: str) -> Symbol | None:
+        """An item of a Rust module: a file's top-level one, or one in an inline module."""
+        if not inline:
+            return self._top_level(path, name)
+        entry = self.entry(path) if path is not None else None
+        if entry is None:
+            return None
+        return next((member for member in self.facts(entry).members.get(inline, ()) if member.name == name), None)
 
     def _is_module(self, path: Path, entry: FileEntry, item: Import) -> bool:
         """Whether the import resolved to a module itself (`from pkg import mod` -> pkg/mod.py,
@@ -241,8 +348,8 @@ class Resolver:
                     return submodule, None
             return path, symbol
         if language == "rust" and item.name not in (None, "*"):
-            path = self.module_file(entry.path, item.module, language)
-            symbol = self._top_level(path, item.name or "") if path is not None else None
+            path, inline = self.rust_module(entry, item)
+            symbol = self._rust_item(path, inline, item.name or "")
             if symbol is None:  # `use crate::a::b` where b is a module
                 submodule = self.module_file(entry.path, f"{item.module}::{item.name}", language)
                 if submodule is not None:
@@ -274,24 +381,38 @@ class Resolver:
         entry = self.entry(path)
         if entry is None:
             return None
-        top = self.facts(entry).top_level
-        for symbol in top.values():
-            if symbol.signature.startswith("export default"):
-                return symbol
-        for chunk in entry.chunks:
-            match = re.search(r"\bexport\s+default\s+([A-Za-z_$][\w$]*)\s*;?\s*$", chunk.text, re.MULTILINE)
-            if match and match.group(1) in top:
-                return top[match.group(1)]
-            match = re.search(r"\bexport\s*\{[^}]*\b([A-Za-z_$][\w$]*)\s+as\s+default\b", chunk.text)
-            if match and match.group(1) in top:
-                return top[match.group(1)]
-        return top.get(alias)
+        facts = self.facts(entry)
+        if facts.default_export is _UNKNOWN:  # read once per file version: many imports ask
+            facts.default_export = _find_default_export(entry, facts.top_level)
+        found = facts.default_export
+        return found if isinstance(found, Symbol) else facts.top_level.get(alias)
 
     def _top_level(self, path: Path | None, name: str) -> Symbol | None:
         if path is None:
             return None
         entry = self.entry(path)
-        return self.facts(entry).top_level.get(name) if entry is not None else None
+        found = self.facts(entry).top_level.get(name) if entry is not None else None
+        if path.suffix == ".py" and (found is None or found.kind == "class"):
+            stub = self._stub_entry(path)
+            declared = self.facts(stub).top_level.get(name) if stub is not None else None
+            if found is None or (declared is not None and self._declares_more(declared, found)):
+                return declared
+        return found
+
+    def _declares_more(self, stub_class: Symbol, module_class: Symbol) -> bool:
+        """Whether a stub's class declares members its module's class lacks (written in C,
+        or made at run time): the stub then tells more about it."""
+        stub_entry, module_entry = self.entry(stub_class.path), self.entry(module_class.path)
+        if stub_entry is None or module_entry is None:
+            return False
+        declared = {m.name for m in self.facts(stub_entry).members.get(stub_class.qualified_name, ())}
+        defined = {m.name for m in self.facts(module_entry).members.get(module_class.qualified_name, ())}
+        return bool(declared - defined)
+
+    def _stub_entry(self, path: Path) -> FileEntry | None:
+        """The `.pyi` stub next to a Python module, when the index has one."""
+        stub = path.with_suffix(".pyi")
+        return self.entry(stub) if self.index.has_file(stub) else None
 
     def resolve_name(self, entry: FileEntry, name: str, fallback: bool = True) -> list[Symbol]:
         """Definitions of a name used in a file: its own top-level definition, an import's
@@ -304,7 +425,20 @@ class Resolver:
             found = self._names[key] = self._resolve_name(entry, name, fallback)
         return found
 
+    def top_level_definitions(self, name: str) -> list[Symbol]:
+        """The index's top-level definitions of a name, remembered until the next `begin` (a
+        name is looked up in a package, then across the workspace, then as a class: one query)."""
+        found = self._definitions.get(name)
+        if found is None:
+            found = self._definitions[name] = self.index.top_level_definitions(name)
+        return found
+
     def _resolve_name(self, entry: FileEntry, name: str, fallback: bool) -> list[Symbol]:
+        if fallback:  # what the file itself says first, as asked without the fallback
+            scoped = self.resolve_name(entry, name, fallback=False)
+            if scoped or name in self.facts(entry).bindings:  # an import of a library says enough
+                return scoped
+            return self._workspace_definitions(entry, name)
         own = self._top_level(entry.path, name)
         if own is not None:
             return [own]
@@ -317,32 +451,41 @@ class Resolver:
         if wildcard is not None and wildcard[1] is not None:
             return [wildcard[1]]
         if entry.language in IMPLICIT_SCOPE:
-            visible = self.implicit_definitions(entry, name)
-            if visible:
-                return visible
-        if not fallback:
-            return []
+            return self.implicit_definitions(entry, name)
+        return []
+
+    def _workspace_definitions(self, entry: FileEntry, name: str) -> list[Symbol]:
+        """Top-level definitions of `name` in other files, the file's language and nearest first."""
         found = [
             symbol
-            for symbol in self.index.definitions(name)
+            for symbol in self.top_level_definitions(name)
             if symbol.kind in FALLBACK_KINDS and symbol.parent is None and symbol.path != entry.path
         ]
         found.sort(key=lambda symbol: (symbol.language != entry.language, _distance(entry.path, symbol.path)))
         return found[:2]
+
+    def classes_named(self, entry: FileEntry, name: str, limit: int = 6) -> list[Symbol]:
+        """Top-level classes of that name anywhere in the workspace, the file's language and
+        the nearest first (types that need no import: TypeScript declarations, JSDoc)."""
+        found = [s for s in self.top_level_definitions(name) if s.parent is None and s.kind in CLASS_KINDS]
+        found.sort(key=lambda symbol: (symbol.language != entry.language, _distance(entry.path, symbol.path)))
+        return found[:limit]
 
     def implicit_definitions(self, entry: FileEntry, name: str) -> list[Symbol]:
         """Top-level definitions of `name` the file sees without an import: in the other
         files of its package (Go, Java: the same folder) or in the headers it includes (C, C++)."""
         if entry.language in ("c", "cpp"):
             headers = self.included_headers(entry)
-            found = [s for s in self.index.definitions(name) if s.parent is None and s.path in headers]
+            found = [s for s in self.top_level_definitions(name) if s.parent is None and s.path in headers]
             found.sort(key=lambda s: headers.index(s.path))
             return found[:2]
         folder = entry.path.parent
+        if not self.index.defines_in_folder(folder, name):
+            return []  # most names are the function's own locals: no query for them
         test = entry.path.name.endswith("_test.go")
         found = [
             symbol
-            for symbol in self.index.definitions(name)
+            for symbol in self.top_level_definitions(name)
             if symbol.parent is None
             and symbol.path.parent == folder
             and symbol.path != entry.path
@@ -353,9 +496,22 @@ class Resolver:
         return found[:2]
 
     def included_headers(self, entry: FileEntry, depth: int = 3) -> list[Path]:
-        """The headers a C/C++ file includes, and those they include, nearest first."""
+        """The headers a C/C++ file includes, and those they include, nearest first; for a
+        source file that other files include (`#include "impl.c"`), also those files and
+        what they include. Remembered until the next `begin`."""
+        key = (entry.path, entry.hash, depth)
+        found = self._headers.get(key)
+        if found is None:
+            found = self._headers[key] = self._included_headers(entry, depth)
+        return found
+
+    def _included_headers(self, entry: FileEntry, depth: int) -> list[Path]:
         found: list[Path] = []
         frontier = [entry]
+        if not entry.path.suffix.startswith(".h"):
+            includers = [e for e in map(self.entry, self._includers(entry.path)) if e is not None]
+            found += [includer.path for includer in includers]
+            frontier += includers
         for _ in range(depth):
             next_frontier: list[FileEntry] = []
             for current in frontier:
@@ -369,6 +525,23 @@ class Resolver:
             frontier = next_frontier
             if not frontier:
                 break
+        return found
+
+    def _includers(self, path: Path) -> list[Path]:
+        """The files that `#include` this one (a source file included by another, which then
+        sees what that file defines and includes). Remembered while no file comes or goes."""
+        layout = getattr(self.index, "layout_generation", None)
+        if layout != self._includers_layout:
+            self._includers_by_path.clear()
+            self._includers_layout = layout
+        found = self._includers_by_path.get(path)
+        if found is None:
+            found = [
+                includer
+                for includer, module in self.index.files_including(path.name)
+                if includer != path and path in self.module_files(includer, module, "c")
+            ][:4]
+            self._includers_by_path[path] = found
         return found
 
     def resolve_attribute(self, entry: FileEntry, base: str, attr: str) -> list[Symbol]:
@@ -408,17 +581,41 @@ class Resolver:
 
     def own_members(self, owner: Symbol) -> list[Symbol]:
         """The members a class-like symbol defines itself (for Go, Rust and C++ also those
-        defined in other files of its package, which hold its methods)."""
+        defined in other files of its package, which hold its methods). Remembered until the
+        next `begin`."""
+        key = (owner.path, owner.qualified_name)
+        found = self._own_members.get(key)
+        if found is None:
+            found = self._own_members[key] = self._find_own_members(owner)
+        return list(found)
+
+    def _find_own_members(self, owner: Symbol) -> list[Symbol]:
         entry = self.entry(owner.path)
         if entry is None:
             return []
         found = list(self.facts(entry).members.get(owner.qualified_name, ()))
-        if owner.language == "go":
-            for other in self.finder.package_files(owner.path.parent, test=owner.path.name.endswith("_test.go")):
-                other_entry = self.entry(other) if other != owner.path else None
-                if other_entry is not None:
-                    found += self.facts(other_entry).members.get(owner.qualified_name, ())
+        stub = self._stub_entry(owner.path) if owner.path.suffix == ".py" else None
+        if stub is not None:  # what the module leaves undeclared (C-accelerated, dynamic), its stub says
+            known = {member.name for member in found}
+            found += [m for m in self.facts(stub).members.get(owner.qualified_name, ()) if m.name not in known]
+        if owner.language in _MEMBERS_ELSEWHERE:
+            found += [
+                member for member in self.index.members_of(owner.qualified_name) if self._shares_scope(owner, member)
+            ]
         return found
+
+    def _shares_scope(self, owner: Symbol, member: Symbol) -> bool:
+        """Whether a member defined in another file belongs to `owner`: in Go, a method in
+        another file of its package (tests only for a test file's type); in Rust, an `impl`
+        in another file of its crate."""
+        if member.path == owner.path or member.language != owner.language:
+            return False
+        if owner.language == "go":
+            return member.path.parent == owner.path.parent and (
+                owner.path.name.endswith("_test.go") or not member.path.name.endswith("_test.go")
+            )
+        root = self.finder.rust_crate_root(owner.path)
+        return root is not None and root in member.path.parents
 
     def base_classes(self, owner: Symbol, depth: int = 3) -> list[Symbol]:
         """The classes a class extends (and theirs), resolved in the file that defines it."""
@@ -455,14 +652,36 @@ class Resolver:
                 returned = return_type(symbol.signature, symbol.name, symbol.language)
                 if returned in ("Self", owner.name):
                     return owner
-        returned = return_type(symbol.signature, symbol.name, symbol.language)
-        if not returned:
-            return None
-        home = self.entry(symbol.path)
+        return self.returned_type(symbol)
+
+    def returned_type(self, function: Symbol) -> Symbol | None:
+        """The class a function or method says it returns, resolved where it is defined
+        (`Self` and `this`: the method's own class)."""
+        returned = return_type(function.signature, function.name, function.language)
+        home = self.entry(function.path) if returned else None
         if home is None:
             return None
+        if returned in ("Self", "this") and function.parent:
+            returned = re.split(r"\.|::", function.parent)[-1]
         found = self._named(home, returned)
         return found if found is not None and found.kind in CLASS_KINDS else None
+
+    def value_type(self, symbol: Symbol) -> Symbol | None:
+        """The class of what a field, property or variable holds, as its own definition
+        declares it (`client: Client`, `Client client;`, `self.client = Client()`); a class
+        itself for a class. Resolved in the file that defines it."""
+        if symbol.kind in CLASS_KINDS:
+            return symbol
+        if symbol.kind in ("function", "method", "module"):
+            return None
+        signature = symbol.signature
+        if symbol.language == "python":
+            signature = re.sub(r"^\s*(?:self|cls)\s*\.\s*", "", signature)
+        hint = member_type(signature, symbol.name, symbol.language)
+        home = self.entry(symbol.path) if hint is not None else None
+        if hint is None or home is None:
+            return None
+        return self.resolve_type(home, hint)
 
     def _named(self, entry: FileEntry, dotted: str) -> Symbol | None:
         parts = [part for part in re.split(r"\.|::", dotted) if part]
@@ -505,6 +724,46 @@ class Resolver:
             )
             facts.exported = frozenset(_STRING.findall(text))
         return facts.exported
+
+
+_EXPORT_DEFAULT_NAME = re.compile(r"\bexport\s+default\s+([A-Za-z_$][\w$]*)\s*;?\s*$", re.MULTILINE)
+_EXPORT_AS_DEFAULT = re.compile(r"\bexport\s*\{[^}]*\b([A-Za-z_$][\w$]*)\s+as\s+default\b")
+
+
+def _find_default_export(entry: FileEntry, top: dict[str, Symbol]) -> Symbol | None:
+    for symbol in top.values():
+        if symbol.signature.startswith("export default"):
+            return symbol
+    for chunk in entry.chunks:
+        if "default" not in chunk.text:
+            continue
+        for pattern in (_EXPORT_DEFAULT_NAME, _EXPORT_AS_DEFAULT):
+            match = pattern.search(chunk.text)
+            if match and match.group(1) in top:
+                return top[match.group(1)]
+    return None
+
+
+def _inline_modules_around(entry: FileEntry, line: int) -> list[str]:
+    """The names of the inline Rust modules (`mod tests { ... }`) around a line, outermost
+    first. An unfinished one (the file cut at the cursor) parses as no module: an indented
+    `use` is then taken to be one level deep in an unnamed one."""
+    found = [
+        symbol.name
+        for symbol in entry.symbols
+        if symbol.kind == "module" and symbol.start_line < line <= symbol.end_line
+    ]
+    if not found and _line_text(entry, line)[:1] in (" ", "\t"):
+        found = [""]
+    return found
+
+
+def _line_text(entry: FileEntry, line: int) -> str:
+    for chunk in entry.chunks:
+        if chunk.start_line <= line <= chunk.end_line:
+            lines = chunk.text.split("\n")
+            return lines[line - chunk.start_line] if line - chunk.start_line < len(lines) else ""
+    return ""
 
 
 def _base_names(owner: Symbol) -> list[str]:

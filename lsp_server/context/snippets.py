@@ -2,8 +2,11 @@
 
 A definition snippet is the symbol's whole text when it is small, else its head: decorators,
 signature and docstring (Python) or doc comment and signature (other languages), and for a
-class the signatures of its members. The text comes from the index's chunks, so an unsaved
-editor buffer the index knows is shown as the editor has it.
+class the signatures of its members. It also has a brief form, the signature alone, that the
+ranking shows for definitions ranked too low for their full text: a model gains most from
+knowing what a name takes and returns, and a signature costs a tenth of a body. The text comes
+from the index's chunks, so an unsaved editor buffer the index knows is shown as the editor
+has it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ COMPACT_BODY_LINES = 3  # the same, for compact snippets
 MAX_DOC_LINES = 4  # lines of a docstring kept in a head
 MAX_MEMBERS = 16  # member signatures listed under a class head
 MAX_OUTLINE_LINE = 100  # characters of a signature in an outline
+MAX_BRIEF_LINES = 4  # lines of a signature in a definition's brief form
 _CACHED_FILES = 64
 
 LINE_COMMENT = {
@@ -58,10 +62,21 @@ class Snippet:
     # Builds `text` when the snippet is chosen: most candidates are never shown, so their
     # text is not worth making.
     render: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    # The brief form (a definition's signature alone), for when the full text is ranked out.
+    brief: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    whole: bool = True  # the text shows every line of the range (not a head, a listing or a cut)
+    signature: str = ""  # a definition's first signature line, which a cut of its text must keep
+    symbol_kind: str = ""  # a definition's kind of symbol: "function", "class", ...
 
     def materialize(self) -> str:
         if self.render is not None:
             self.text, self.render = self.render(), None
+        return self.text
+
+    def shorten(self) -> str:
+        """Switch to the brief form; its text."""
+        assert self.brief is not None
+        self.text, self.render, self.brief, self.whole = self.brief(), None, None, False
         return self.text
 
 
@@ -87,10 +102,16 @@ class SourceLines:
 
 
 def definition_text(
-    symbol: Symbol, lines: dict[int, str], members: Sequence[Symbol] = (), compact: bool = False
+    symbol: Symbol,
+    lines: dict[int, str],
+    members: Sequence[Symbol] = (),
+    compact: bool = False,
+    used: frozenset[str] = frozenset(),
 ) -> str:
     """The text shown for a definition (see the module docstring). `compact`: only the
-    signature and the first line of the doc (for names the cursor is not near)."""
+    signature and the first line of the doc (for names the cursor is not near). Of a class
+    with more than `MAX_MEMBERS` members, those named in `used` (names the current file uses)
+    are listed first."""
     span = symbol.end_line - symbol.start_line + 1
     body = [lines.get(number) for number in range(symbol.start_line, symbol.end_line + 1)]
     known_body = [line for line in body if line is not None]
@@ -101,10 +122,17 @@ def definition_text(
         return textwrap.dedent("\n".join(head))
     if symbol.kind in ("class", "struct", "interface", "trait", "enum") and members:
         indent = " " * 4
-        for member in members[:MAX_MEMBERS]:
+        for member in _most_used(members, used, MAX_MEMBERS):
             signature = member.signature.split("\n")[0].rstrip()
             head.append(indent + signature + (": ..." if symbol.language == "python" else ""))
     return textwrap.dedent("\n".join(head))
+
+
+def _most_used(members: Sequence[Symbol], used: frozenset[str], limit: int) -> list[Symbol]:
+    """At most `limit` members, those named in `used` first, each group in its given order."""
+    if len(members) <= limit:
+        return list(members)
+    return sorted(members, key=lambda member: member.name not in used)[:limit]
 
 
 def _head_lines(symbol: Symbol, lines: dict[int, str], doc_lines: int = MAX_DOC_LINES) -> list[str]:
@@ -143,14 +171,16 @@ def definition_snippet(
     score: float,
     members: Sequence[Symbol] = (),
     compact: bool = False,
+    used: frozenset[str] = frozenset(),
 ) -> Snippet:
     """A definition's snippet; its text is made only if it is chosen. `members`: the symbols
-    whose parent is this one (listed under a large class)."""
+    whose parent is this one (listed under a large class); `used`: names the current file uses."""
 
     def render() -> str:
         ordered = [s for s in members if s.kind != "field"] + [s for s in members if s.kind == "field"]
-        return definition_text(symbol, sources.of(entry), ordered, compact)
+        return definition_text(symbol, sources.of(entry), ordered, compact, used)
 
+    span = symbol.end_line - symbol.start_line + 1
     return Snippet(
         symbol.path,
         symbol.start_line,
@@ -161,7 +191,23 @@ def definition_snippet(
         symbol.language,
         symbol.name,
         render=render,
+        brief=lambda: signature_text(symbol),
+        signature=symbol.signature.split("\n")[0].strip(),
+        symbol_kind=symbol.kind,
+        whole=span <= (COMPACT_BODY_LINES if compact else SMALL_BODY_LINES),
     )
+
+
+def signature_text(symbol: Symbol) -> str:
+    """A definition's brief form: its signature (up to `MAX_BRIEF_LINES` lines), marked as
+    having a body where the language would otherwise read it as complete."""
+    lines = symbol.signature.split("\n")
+    text = "\n".join(line.rstrip() for line in lines[:MAX_BRIEF_LINES])
+    if len(lines) > MAX_BRIEF_LINES:
+        text += " ..."
+    if symbol.language == "python" and symbol.kind not in ("variable", "field", "constant"):
+        text += ": ..."
+    return text
 
 
 def outline_snippet(
@@ -170,19 +216,23 @@ def outline_snippet(
     prefer: frozenset[str] = frozenset(),
     limit: int = 40,
     words: frozenset[str] = frozenset(),
+    used: frozenset[str] = frozenset(),
 ) -> Snippet:
     """The top-level signatures of a module (for `module.` before the cursor), most likely
     first so that cutting it to fit the budget drops the least likely: names in `prefer`
-    (already used on this module), then names that share words with the code around the
-    cursor (`words`, see `relevance`), then public classes and functions, then public
-    variables, then private names; in file order within each group."""
+    (already used on this module), then names the current file uses (`used`), then names that
+    share words with the code around the cursor (`words`, see `relevance`), then public
+    classes and functions, then public variables, then private names; in file order within
+    each group."""
 
     def render() -> str:
         symbols = [s for s in entry.symbols if s.parent is None and s.name != "__all__"]
-        return "\n".join(_listing(symbols, prefer, words, limit))
+        return "\n".join(_listing(symbols, prefer, words, limit, used))
 
     end = max((s.end_line for s in entry.symbols), default=0)
-    return Snippet(entry.path, 0, end, "", "outline", score, entry.language, entry.path.stem, render=render)
+    return Snippet(
+        entry.path, 0, end, "", "outline", score, entry.language, entry.path.stem, render=render, whole=False
+    )
 
 
 def members_snippet(
@@ -191,6 +241,7 @@ def members_snippet(
     score: float,
     prefer: frozenset[str] = frozenset(),
     words: frozenset[str] = frozenset(),
+    used: frozenset[str] = frozenset(),
     limit: int = 60,
 ) -> Snippet:
     """A class's signature and the one-line signatures of its members (for `value.` before
@@ -202,11 +253,20 @@ def members_snippet(
         head = head.rstrip(":") + (":" if owner.language == "python" else " {")
         listed = [s for s in members if s.name not in ("__init__", "constructor") or s.name in prefer]
         constructors = [s for s in members if s.name in ("__init__", "constructor")]
-        lines = _listing(constructors[:1] + listed, prefer | {"__init__", "constructor"}, words, limit)
+        lines = _listing(constructors[:1] + listed, prefer | {"__init__", "constructor"}, words, limit, used)
         return "\n".join([head] + ["    " + line for line in lines])
 
     return Snippet(
-        owner.path, owner.start_line, owner.end_line, "", "outline", score, owner.language, owner.name, render=render
+        owner.path,
+        owner.start_line,
+        owner.end_line,
+        "",
+        "outline",
+        score,
+        owner.language,
+        owner.name,
+        render=render,
+        whole=False,
     )
 
 
@@ -230,11 +290,18 @@ def name_parts(name: str) -> tuple[str, ...]:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
-def _listing(symbols: Sequence[Symbol], prefer: frozenset[str], words: frozenset[str], limit: int) -> list[str]:
+def _listing(
+    symbols: Sequence[Symbol],
+    prefer: frozenset[str],
+    words: frozenset[str],
+    limit: int,
+    used: frozenset[str] = frozenset(),
+) -> list[str]:
     ordered = sorted(
         symbols,
         key=lambda s: (
             s.name not in prefer,
+            s.name not in used,
             -relevance(s.name, words),
             s.name.startswith("_"),
             s.kind in ("variable", "field"),

@@ -73,6 +73,9 @@ PYTHON_DEFINITIONS = (
 (class_definition name: (identifier) @name) @definition.class
 (module (expression_statement (assignment left: (identifier) @name)) @definition.variable)
 (module (type_alias_statement left: (type (identifier) @name)) @definition.type)
+(class_definition body: (block (expression_statement (assignment
+  left: (identifier) @_slots (#eq? @_slots "__slots__")
+  right: [(tuple (string (string_content) @name)) (list (string (string_content) @name))]) @definition.field)))
 (class_definition body: (block (expression_statement (assignment left: (identifier) @name)) @definition.field))
 (class_definition body: (block (function_definition
   name: (identifier) @_init (#eq? @_init "__init__")

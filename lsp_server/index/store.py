@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 # 2: struct and interface members (Go, Rust, C, TypeScript), Python instance attributes and
 # module variables under `if`/`try`, re-exports as imports: entries parsed before lack them.
-SCHEMA_VERSION = 2
+# 3: Python attributes declared in `__slots__`.
+SCHEMA_VERSION = 3
 PRIVATE_FOLDER_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS symbols (
 );
 CREATE INDEX IF NOT EXISTS symbols_by_file ON symbols (file_id);
 CREATE INDEX IF NOT EXISTS symbols_by_name ON symbols (name);
+CREATE INDEX IF NOT EXISTS symbols_by_parent ON symbols (parent);
 CREATE TABLE IF NOT EXISTS imports (
     file_id INTEGER NOT NULL,
     module TEXT NOT NULL,
@@ -246,11 +248,32 @@ class Store:
                 found[symbol_id] = _symbol(fields)
         return found
 
-    def symbols_named(self, name: str) -> list[Symbol]:
+    def symbols_named(self, name: str, top_level_only: bool = False) -> list[Symbol]:
+        """Symbols with exactly this name; with `top_level_only`, not members of a class
+        (a name shared by many fields and methods then costs no rows)."""
+        condition = " AND s.parent IS NULL" if top_level_only else ""
         rows = self._read(
             f"SELECT {_SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id"
-            " WHERE s.name = ? ORDER BY f.path, s.start_line",
+            f" WHERE s.name = ?{condition} ORDER BY f.path, s.start_line",
             (name,),
+        )
+        return [_symbol(row) for row in rows]
+
+    def files_including(self, file_name: str) -> list[tuple[Path, str]]:
+        """(file, module) of the imports whose module ends with this file name (C includes)."""
+        rows = self._read(
+            "SELECT f.path, i.module FROM imports i JOIN files f ON f.id = i.file_id"
+            " WHERE i.module = ? OR i.module LIKE ? ESCAPE '\\' ORDER BY f.path",
+            (file_name, "%/" + file_name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")),
+        )
+        return [(_path(path), module) for path, module in rows]
+
+    def symbols_with_parent(self, parent: str) -> list[Symbol]:
+        """The members of every container with this qualified name, across the workspace."""
+        rows = self._read(
+            f"SELECT {_SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id"
+            " WHERE s.parent = ? ORDER BY f.path, s.start_line",
+            (parent,),
         )
         return [_symbol(row) for row in rows]
 

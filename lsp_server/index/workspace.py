@@ -93,6 +93,10 @@ class WorkspaceIndex:
         self._folders: dict[Path, set[str]] = {}
         self._folders_by_name: dict[str, set[Path]] = {}
         self._files_by_name: dict[str, set[Path]] = {}
+        # How many symbols of each name each folder's files define, counted on a folder's first
+        # question and kept up to date after: whether a Go or Java package defines a name,
+        # without a query.
+        self._folder_names: dict[Path, dict[str, int]] = {}
         # Bumped when a file is added or removed (not when one changes): what was derived from
         # the set of files (resolved module paths) stays valid while it stays the same.
         self.layout_generation = 0
@@ -123,6 +127,7 @@ class WorkspaceIndex:
         with self._lock:
             self._files, self._symbols_by_file, self._names = files, symbols_by_file, name_index
             self._folders, self._folders_by_name, self._files_by_name = {}, {}, {}
+            self._folder_names = {}
             for path in files:
                 self._add_to_folders(path)
             self.generation += 1
@@ -275,8 +280,9 @@ class WorkspaceIndex:
         with self._lock:
             for path, record, names in written:
                 if names is not None:
-                    self._forget_symbols(record.id)
+                    self._forget_symbols(record.id, path.parent)
                     self._symbols_by_file[record.id] = names
+                    self._count_folder_names(path.parent, names)
                     for symbol_id, name in names:
                         self._names.add(symbol_id, name)
                 if path not in self._files:
@@ -285,7 +291,7 @@ class WorkspaceIndex:
             for path in removed:
                 old = self._files.pop(path, None)
                 if old is not None:
-                    self._forget_symbols(old.id)
+                    self._forget_symbols(old.id, path.parent)
                     self._remove_from_folders(path)
             self.generation += 1
         return [path for path, _, names in written if names is not None] + removed
@@ -320,9 +326,24 @@ class WorkspaceIndex:
                 if not same_name:
                     del self._folders_by_name[folder.name]
 
-    def _forget_symbols(self, file_id: int) -> None:
-        for symbol_id, name in self._symbols_by_file.pop(file_id, ()):
+    def _forget_symbols(self, file_id: int, folder: Path) -> None:
+        names = self._symbols_by_file.pop(file_id, ())
+        for symbol_id, name in names:
             self._names.remove(symbol_id, name)
+        counts = self._folder_names.get(folder)
+        if counts is not None:
+            for _, name in names:
+                left = counts.get(name, 0) - 1
+                if left > 0:
+                    counts[name] = left
+                else:
+                    counts.pop(name, None)
+
+    def _count_folder_names(self, folder: Path, names: list[tuple[int, str]]) -> None:
+        counts = self._folder_names.get(folder)
+        if counts is not None:
+            for _, name in names:
+                counts[name] = counts.get(name, 0) + 1
 
     def _remove(self, paths: Iterable[Path]) -> list[Path]:
         with self._lock:
@@ -336,7 +357,7 @@ class WorkspaceIndex:
             for path, record in records:
                 if self._files.get(path) == record:
                     del self._files[path]
-                    self._forget_symbols(record.id)
+                    self._forget_symbols(record.id, path.parent)
                     self._remove_from_folders(path)
             self.generation += 1
         return [path for path, _ in records]
@@ -520,6 +541,21 @@ class WorkspaceIndex:
             return []  # most names near a cursor are locals: no query for them
         return self._query(self._store.symbols_named, name, default=[])
 
+    def files_including(self, file_name: str) -> list[tuple[Path, str]]:
+        """(file, included path as written) of the includes that may name a file of this name."""
+        return self._query(self._store.files_including, file_name, default=[])
+
+    def members_of(self, parent: str) -> list[Symbol]:
+        """The symbols whose parent is this qualified name, in any file (a Go type's methods,
+        a Rust type's `impl` blocks)."""
+        return self._query(self._store.symbols_with_parent, parent, default=[])
+
+    def top_level_definitions(self, name: str) -> list[Symbol]:
+        """The symbols with exactly this name that are not members of a class."""
+        if not self.has_definition(name):
+            return []
+        return self._query(lambda wanted: self._store.symbols_named(wanted, top_level_only=True), name, default=[])
+
     def has_definition(self, name: str) -> bool:
         """Whether any indexed symbol has exactly this name (from memory, no query)."""
         with self._lock:
@@ -552,6 +588,24 @@ class WorkspaceIndex:
             return False  # already absolute and normalized: not in the index
         with self._lock:
             return Path(normal) in self._files
+
+    def defines_in_folder(self, folder: Path, name: str) -> bool:
+        """Whether an indexed file directly in a folder defines a symbol of that name (from
+        memory, no query)."""
+        with self._lock:
+            counts = self._folder_names.get(folder)  # asked for many names: no path work when known
+        if counts is not None:
+            return name in counts
+        folder = _normalize(folder)
+        with self._lock:
+            counts = self._folder_names.get(folder)
+            if counts is None:
+                counts = self._folder_names[folder] = {}
+                for file_name in self._folders.get(folder, ()):
+                    record = self._files.get(folder / file_name)
+                    if record is not None:
+                        self._count_folder_names(folder, self._symbols_by_file.get(record.id, []))
+            return name in counts
 
     def files_in(self, folder: Path) -> list[Path]:
         """The indexed files directly in a folder, sorted by name."""
