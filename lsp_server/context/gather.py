@@ -3,8 +3,8 @@
 Candidates, from most to least useful in general:
 1. `base.` right before the cursor: the outline of module `base` (for a Go package, of its
    files), or the members of the class `base` is: a class itself, `self`/`this` (the class
-   around the cursor), or a variable whose type the code above says (types.py); with the
-   members of the classes it extends;
+   around the cursor), or a variable whose class the code says (owners.py); with the members
+   of the classes it extends;
 2. definitions of the names used near the cursor (the last ~30 lines and the cursor's line),
    resolved through the file's imports, what the file sees without importing (its Go or Java
    package, the headers a C file includes), then by name across the workspace;
