@@ -28,7 +28,7 @@ from ..prompts.token_cache import PrefixTokenizer
 from ..settings import CompletionSettings, ContextSettings, Settings
 from ..text import Cursor
 from .after_accept import AcceptedSuggestions, finishes_line
-from .cache import CachedCompletion, CacheKey, CompletionCache
+from .cache import CachedCompletion, CacheHit, CacheKey, CompletionCache
 from .candidates import SuggestionPlace, distinct_texts, finish_all
 from .confidence import calibrated_threshold
 from .deadline import Deadline
@@ -238,15 +238,15 @@ class CompletionService:
             self.speculator.cancel_all()
             self._cache_engine = self.host.engine
         wanted = options.candidates if request.explicit else 1
-        cached = self._cached(place, wanted)
+        hit = self.cache.lookup(place.key)
+        cached = self._cached(place, hit, wanted)
         if cached is not None:
             return cached
         # Asked for more candidates than typing computed here (Alt+] after a suggestion was
         # shown): the first is known, only the others are decoded.
-        hit = self.cache.lookup(place.key)
         known = hit.texts if hit is not None and hit.asked < wanted else None
         if await self.speculator.join(place.key):  # this very place is being prefetched: wait for it
-            cached = self._cached(place, wanted)
+            cached = self._cached(place, self.cache.lookup(place.key), wanted)
             if cached is not None:
                 return cached if is_current() else CompletionOutcome("", "outdated", multiline)
         # The user went elsewhere than the prefetch expected: it would only hold up the model.
@@ -302,9 +302,8 @@ class CompletionService:
         )
         return _Place(CacheKey.of(request.uri, prefix, suffix), prefix, suffix, suggestion)
 
-    def _cached(self, place: _Place, wanted: int) -> CompletionOutcome | None:
-        """The cache's answer, unless it holds fewer candidates than the user asked for."""
-        hit = self.cache.lookup(place.key)
+    def _cached(self, place: _Place, hit: CacheHit | None, wanted: int) -> CompletionOutcome | None:
+        """The cache's answer (`hit`), unless it holds fewer candidates than the user asked for."""
         if hit is None or hit.asked < wanted:
             return None
         outcome = CompletionOutcome(hit.text, hit.reason, place.suggestion.multiline, texts=list(hit.texts))

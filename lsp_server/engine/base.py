@@ -46,6 +46,9 @@ class GenerationRequest:
     # Completions wanted from this one prompt (completion.candidates). The first is the greedy
     # one; an engine that cannot make more returns it alone (GenerationResult.alternatives empty).
     candidates: int = 1
+    # Background work (a prefetch, a summary) that gives way to any job waiting for the model:
+    # its prompt is decoded in small steps, so that it can give way within a millisecond or two.
+    background: bool = False
     # The greedy candidate is known already (shown while typing, now in the cache), and was this
     # many tokens long: decode only the others, held to the length they would have had beside
     # it. The result's text is then empty and the others are its alternatives; an engine that

@@ -162,6 +162,7 @@ class EngineHost:
             request.max_tokens = max_tokens
             own_stop = request.should_stop
             if priority == "background":
+                request.background = True
                 request.should_stop = lambda: stop.is_set() or worker.jobs_waiting() or own_stop()
             else:
                 request.should_stop = lambda: stop.is_set() or own_stop()

@@ -18,7 +18,13 @@ import numpy as np
 
 from .base import EngineError, GenerationRequest, GenerationResult
 from .llama_cpp_loading import create_llama
-from .llama_cpp_parallel import decode_parallel, enable_parallel_sequences, prefill
+from .llama_cpp_parallel import (
+    BACKGROUND_PREFILL_CHUNK,
+    PREFILL_CHUNK,
+    decode_parallel,
+    enable_parallel_sequences,
+    prefill,
+)
 from .llama_cpp_vocab import LlamaVocab
 from .token_stream import TokenStream, first_stop
 
@@ -189,7 +195,8 @@ class LlamaCppEngine:
             return self._generate_candidates(request, prompt, count, started)
         stream = _Stream(self, request, prompt, min(request.max_tokens, room - 1))
         # The prompt first, in steps that a stop flag can cut short (llama_cpp_parallel.prefill).
-        if not prefill(self._llm, prompt, request.should_stop):
+        chunk = BACKGROUND_PREFILL_CHUNK if request.background else PREFILL_CHUNK
+        if not prefill(self._llm, prompt, request.should_stop, chunk):
             return GenerationResult("", len(prompt), 0, "cancelled", 0.0, time.perf_counter() - started)
         prefill_seconds = 0.0
         for token in self._llm.generate(prompt, temp=0.0, top_k=1, repeat_penalty=1.0, reset=True):

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # prefetch behind a completion) waits for at most one step, ~5-10 ms of the embedded model on a
 # CPU core, instead of a whole prompt.
 PREFILL_CHUNK = 64
+# The same for background work: it gives way to a waiting completion within one such step
+# (~1-2 ms), at the cost of a slower prefill of its own.
+BACKGROUND_PREFILL_CHUNK = 16
 
 # Picks the first tokens of the candidates from the log-probabilities after the prompt:
 # at most `count` token ids, the greedy one first.
@@ -81,6 +84,7 @@ def decode_parallel(
     take: TakeToken,
     should_stop: Callable[[], bool],
     max_steps: int,
+    chunk: int = PREFILL_CHUNK,
 ) -> ParallelRun:
     """Decode the prompt once, then up to `count` candidates side by side (sequence i is
     candidate i), at most max_steps tokens each. `take(i, token, logprob)` is called for every
@@ -90,7 +94,7 @@ def decode_parallel(
     try:
         for seq in range(1, count):  # left over only if a previous run failed half-way
             memory.kv_cache_seq_rm(seq, -1, -1)
-        if not prefill(llm, prompt, should_stop):
+        if not prefill(llm, prompt, should_stop, chunk):
             return ParallelRun(time.perf_counter() - started, True, 0)
         prefill_seconds = time.perf_counter() - started
         n_vocab = llm.n_vocab()
@@ -124,10 +128,10 @@ def decode_parallel(
         _keep_only_the_prompt(llm, count)
 
 
-def prefill(llm: Any, prompt: list[int], should_stop: Callable[[], bool]) -> bool:
+def prefill(llm: Any, prompt: list[int], should_stop: Callable[[], bool], chunk: int = PREFILL_CHUNK) -> bool:
     """Sequence 0 holds the prompt, with logits for its last token: the part it shares with
-    what the cache holds is kept (as Llama.generate does), the rest decoded PREFILL_CHUNK tokens
-    at a time, `should_stop()` asked between two. False when it said stop: the cache then holds
+    what the cache holds is kept (as Llama.generate does), the rest decoded `chunk` tokens at
+    a time, `should_stop()` asked before each. False when it said stop: the cache then holds
     the prompt's start, still of use to the next prompt that shares it.
 
     Llama.generate afterwards finds the whole prompt cached with its logits fresh, and samples
@@ -142,10 +146,10 @@ def prefill(llm: Any, prompt: list[int], should_stop: Callable[[], bool]) -> boo
         llm._ctx.kv_cache_seq_rm(0, -1, -1)
     llm.n_tokens = common
     rest = prompt[common:]
-    for start in range(0, len(rest), PREFILL_CHUNK):
-        if start and should_stop():
+    for start in range(0, len(rest), chunk):
+        if should_stop():
             return False
-        llm.eval(rest[start : start + PREFILL_CHUNK])
+        llm.eval(rest[start : start + chunk])
     return True
 
 
