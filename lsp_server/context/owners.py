@@ -4,7 +4,8 @@ The cursor's text says it most of the time (an annotation, a constructor, JSDoc,
 variable's member: types.py reads those); else the method's own class (`self`, `this`, a Go
 receiver, an open Rust `impl`), a class named like the variable (`client` -> `Client`), the
 declared type of a variable or field the file sees, or (for the variable at the cursor only)
-the one class in scope that has most of the members the code uses on it. Each answer is kept
+the one class the file defines, imports from or names (even in a comment) that declares most
+of the members the code uses on it. Each answer is kept
 for the rest of the request (`CursorFacts.types`).
 """
 
@@ -15,16 +16,20 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..index import FileEntry, Symbol
 from .modules import JS_LANGUAGES
 from .resolve import CLASS_KINDS, Resolver
+from .snippets import name_parts
 from .types import SEARCH_CHARS, TypeHint, variable_types
 
 SELF_NAMES = frozenset({"self", "this", "cls", "Self"})
 MAX_TYPE_HINTS = 4  # bindings above the cursor tried for a variable's type, nearest first
 FIELD_SEARCH_WINDOWS = 6  # windows of SEARCH_CHARS further up searched for a field's declaration
-MAX_SCOPE_CLASSES = 40  # classes compared with the members a variable uses
+STUB_SUFFIXES = (".pyi", ".d.ts")  # declaration files: their classes list every member
+MAX_MEMBERS_LOOKED_UP = 8  # members used on a variable looked up to find its class
+EXACT_AFFINITY = 3  # `name_affinity` of a variable named exactly like the class
 SIGNATURE_CONTEXT_CHARS = 1500  # around a long function's start: its doc comment and parameters
 
 
@@ -75,7 +80,7 @@ class OwnerFinder:
             if owner is None:
                 owner = self._field_type(entry, cursor, base, thorough)
             if owner is None and thorough:
-                owner = self._class_by_members_used(entry, cursor.attributes.get(base, set()))
+                owner = self._class_by_members_used(entry, cursor, base)
         cursor.types[base] = owner
         return owner
 
@@ -162,37 +167,70 @@ class OwnerFinder:
 
         return max(classes, key=fit)
 
-    def _class_by_members_used(self, entry: FileEntry, used: set[str]) -> Symbol | None:
-        """For a variable nothing above types (`for a in fields(cls)`): the one class the file
-        imports or defines that has the most of the members the code uses on it, if one
-        stands out."""
-        if not used:
+    def _class_by_members_used(self, entry: FileEntry, cursor: CursorFacts, base: str) -> Symbol | None:
+        """For a variable nothing above types (`for a in fields(cls)`, a parameter without an
+        annotation): of the classes the file defines, imports from, or names (in code,
+        comments or docstrings: "msg is a Message"), the one that declares most of the
+        members the code uses on the variable, if one stands out; ties go to a class named
+        like the variable (`fut` -> Future), then to the one the text names most, then to a
+        stub. Else a class the text names exactly like the variable."""
+        used = cursor.attributes.get(base, set())
+        declaring = self._classes_declaring(entry, sorted(used)[:MAX_MEMBERS_LOOKED_UP]) if used else {}
+        imported = self._imported_files(entry) if declaring else set()
+        scored = sorted(
+            (_fit(base, parent, members, path, cursor), path, parent)
+            for (path, parent), members in declaring.items()
+            if path == entry.path or path in imported or _short_name(parent) in cursor.used
+        )
+        if not scored:
+            return self._class_named_in_text(entry, cursor, base)
+        if len(scored) > 1 and scored[-2][0] == scored[-1][0]:
             return None
-        scores: list[tuple[int, Symbol]] = []
-        for owner in self._classes_in_scope(entry):
-            names = {member.name for member in self.resolver.own_members(owner)}
-            for parent in self.resolver.base_classes(owner):
-                names.update(member.name for member in self.resolver.own_members(parent))
-            score = len(used & names)
-            if score:
-                scores.append((score, owner))
-        scores.sort(key=lambda item: -item[0])
-        if not scores or (len(scores) > 1 and scores[1][0] == scores[0][0]):
-            return None
-        return scores[0][1]
+        _fitness, path, parent = scored[-1]
+        return self._class_symbol(path, parent)
 
-    def _classes_in_scope(self, entry: FileEntry) -> list[Symbol]:
-        """The classes a file defines and the ones it imports by name, at most a few dozen."""
-        facts = self.resolver.facts(entry)
-        found = [symbol for symbol in facts.top_level.values() if symbol.kind in CLASS_KINDS]
-        for name, item in facts.bindings.items():
-            if len(found) >= MAX_SCOPE_CLASSES:
-                break
-            if name[:1].isupper():
-                _path, symbol = self.resolver.resolve_import(entry, item)
-                if symbol is not None and symbol.kind in CLASS_KINDS:
-                    found.append(symbol)
-        return found[:MAX_SCOPE_CLASSES]
+    def _classes_declaring(self, entry: FileEntry, names: list[str]) -> dict[tuple[Path, str], set[str]]:
+        """(file, class) -> which of `names` the class declares as members, over the
+        workspace's classes in the file's language."""
+        declaring: dict[tuple[Path, str], set[str]] = {}
+        for name in names:
+            for member in self.resolver.index.definitions(name):
+                if member.parent and member.language == entry.language:
+                    declaring.setdefault((member.path, member.parent), set()).add(name)
+        return declaring
+
+    def _imported_files(self, entry: FileEntry) -> set[Path]:
+        """The files the file imports from: modules it imports, and where the names it
+        imports are defined."""
+        files: set[Path] = set()
+        for item in self.resolver.bindings(entry).values():
+            path, symbol = self.resolver.resolve_import(entry, item)
+            if symbol is not None:
+                files.add(symbol.path)
+            elif path is not None:
+                files.add(path)
+        return files
+
+    def _class_symbol(self, path: Path, qualified_name: str) -> Symbol | None:
+        home = self.resolver.entry(path)
+        for symbol in home.symbols if home is not None else []:
+            if symbol.qualified_name == qualified_name and symbol.kind in CLASS_KINDS:
+                return symbol
+        return None
+
+    def _class_named_in_text(self, entry: FileEntry, cursor: CursorFacts, base: str) -> Symbol | None:
+        """The class the text above the cursor names exactly like the variable, in any case
+        (`transport` -> Transport, `prepared_request` -> PreparedRequest), wherever the
+        workspace defines it."""
+        wanted = base.replace("_", "").lower()
+        if len(wanted) < 3:
+            return None
+        for name in cursor.used:
+            if name[:1].isupper() and name.replace("_", "").lower() == wanted:
+                found = self.resolver.classes_named(entry, name, limit=1)
+                if found:
+                    return found[0]
+        return None
 
     def _visible_variable_type(self, entry: FileEntry, base: str) -> Symbol | None:
         """The declared type of a variable defined outside the function: the file's own, an
@@ -295,3 +333,35 @@ def _line_start(text: str, offset: int, lines_up: int) -> int:
         if position < 0:
             return 0
     return position + 1
+
+
+def name_affinity(variable: str, class_name: str) -> int:
+    """How much a variable's name reads like a class's: 3 when it is the name in lower case
+    (`transport`, Transport), 2 when it is a word of the name or starts one (`fut`, Future;
+    `parser`, FeedParser), 1 when it abbreviates one (`msg`, Message), else 0."""
+    wanted = variable.strip("_").lower()
+    if len(wanted) < 3:
+        return 0
+    if wanted == class_name.strip("_").lower():
+        return EXACT_AFFINITY
+    parts = name_parts(class_name)
+    if any(part.startswith(wanted) for part in parts):
+        return 2
+    return 1 if any(part[0] == wanted[0] and _is_subsequence(wanted, part) for part in parts) else 0
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(letter in letters for letter in short)
+
+
+def _short_name(qualified_name: str) -> str:
+    return qualified_name.rpartition(".")[2]
+
+
+def _fit(base: str, parent: str, members: set[str], path: Path, cursor: CursorFacts) -> tuple[int, int, int, bool]:
+    """How well a class fits a variable: the members used on it that the class declares,
+    how its name reads like the variable's, how often the text names it, and whether it is
+    a stub (of a class and its stub, the stub declares more)."""
+    name = _short_name(parent)
+    return len(members), name_affinity(base, name), cursor.used[name], path.name.endswith(STUB_SUFFIXES)
