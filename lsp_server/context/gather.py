@@ -435,13 +435,9 @@ class ContextRetriever:
                 other_entry = self.resolver.entry(other)
                 if other_entry is not None:
                     entries.append(other_entry)
-        ready: list[FileEntry] = []
-        for candidate in entries:  # a file's chunk token sets cost a pass over its text once
-            if clock.expired():
-                break
-            self.chunk_tokens.of(candidate)
-            ready.append(candidate)
-        for score, chunk in similar_chunks(query, ready, self.chunk_tokens):
+        # A file's chunk token sets cost a pass over its text once; out of time, the search
+        # uses the chunks whose sets are ready.
+        for score, chunk in similar_chunks(query, entries, self.chunk_tokens, expired=clock.expired):
             language = entry.language if entry is not None else ""
             found.add(
                 Snippet(

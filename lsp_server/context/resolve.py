@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,6 +33,11 @@ from .modules import JS_LANGUAGES, ModuleFinder
 from .types import TypeHint, innermost_type, member_type, return_type
 
 _MAX_CACHED_MODULES = 4096
+# A remembered entry's file is looked at again (os.stat) at most this often: the index's own
+# change events forget entries at once (`invalidate`), the look is a safety net, and one stat
+# per file per keystroke cost more than the rest of a request on a busy machine (each call
+# gives up the interpreter lock and waits to get it back).
+RECHECK_SECONDS = 2.0
 _MAX_SAVED_ENTRIES = 512  # a Go package's files are all read for its types' methods
 _MAX_DEPTH = 4  # re-export and wildcard hops followed at most
 # Kinds a name found by the workspace-wide fallback may have: local variables share names with
@@ -126,7 +132,8 @@ class Resolver:
         self._modules: dict[tuple[str, str, str], tuple[Path, ...]] = {}  # (folder, language, module) -> files
         self._layout: int | None = None  # the index's layout_generation the module paths hold for
         self._entries: dict[Path, FileEntry | None] = {}  # per-request memo, see `begin`
-        self._saved: dict[Path, FileEntry] = {}  # entries of files on disk, between requests
+        # entries of files on disk, between requests, with when their file was last looked at
+        self._saved: dict[Path, tuple[FileEntry, float]] = {}
         self._facts: dict[tuple[Path, str], FileFacts] = {}
         self._names: dict[tuple[Path, str, str, bool], list[Symbol]] = {}  # per-request memo of resolve_name
         self._own_members: dict[tuple[Path, str], list[Symbol]] = {}  # per-request memo of own_members
@@ -166,15 +173,17 @@ class Resolver:
         (mtime 0) are fetched once per request."""
         if path in self._entries:
             return self._entries[path]
-        entry = self._saved.pop(path, None)  # put back last: the least recently used go first
-        if entry is not None and not _same_mtime(path, entry.mtime_ns):
-            entry = None
+        saved = self._saved.pop(path, None)  # put back last: the least recently used go first
+        entry, checked = saved if saved is not None else (None, 0.0)
+        now = time.monotonic()
+        if entry is not None and now - checked >= RECHECK_SECONDS:
+            entry, checked = (entry, now) if _same_mtime(path, entry.mtime_ns) else (None, 0.0)
         if entry is None:
-            entry = self.index.file(path)
+            entry, checked = self.index.file(path), now
         if entry is not None and entry.mtime_ns:
             if len(self._saved) >= _MAX_SAVED_ENTRIES:
                 self._saved.pop(next(iter(self._saved)))
-            self._saved[path] = entry
+            self._saved[path] = (entry, checked)
         self._entries[path] = entry
         return entry
 
