@@ -79,6 +79,7 @@ SCORE_NEAR_NAME = 2.0  # + closeness weight (0..1)
 SCORE_FALLBACK_FACTOR = {"python": 0.35, "javascript": 0.35, "typescript": 0.35, "tsx": 0.35}
 SCORE_FALLBACK_DEFAULT = 0.6
 SCORE_IMPORTED = 1.0  # + up to 0.9 for names used often in the file
+SCORE_RECENT_USE = 0.3  # + for an imported name used close above the cursor
 SCORE_TYPE_POSITION = 0.9  # + for a class or type alias where the cursor expects a type
 SCORE_MODULE_OUTLINE = 0.9
 SCORE_RECENT = 0.8
@@ -362,13 +363,17 @@ class ContextRetriever:
         ranked = sorted(bindings, key=lambda name: -counts.get(name, 0))
         top = max(1, max((counts.get(name, 0) for name in ranked), default=1))
         wants_type = _TYPE_POSITION.search(text, max(0, offset - 200), offset) is not None
+        window = max(0, offset - USAGE_CHARS)
+        last_use = {match.group(): match.start() for match in IDENTIFIER.finditer(text, window, offset)}
         for name in ranked:
             if clock.expired():
                 return
             usage = counts.get(name, 0) / top
             path, symbol = self.resolver.resolve_import(entry, bindings[name])
             if symbol is not None:
-                score = SCORE_IMPORTED + 0.9 * usage
+                # Among names used as often, the one used last is the likelier next.
+                recency = (last_use[name] - window) / max(1, offset - window) if name in last_use else 0.0
+                score = SCORE_IMPORTED + 0.9 * usage + SCORE_RECENT_USE * recency
                 if wants_type and _is_type_like(symbol):
                     score += SCORE_TYPE_POSITION
                 found.add(self._definition(symbol, score, compact=True))

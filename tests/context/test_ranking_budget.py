@@ -189,3 +189,22 @@ def test_a_class_listing_puts_the_members_the_file_uses_first(tmp_path):
     assert listing.kind == "outline" and listing.name == "Big"
     assert "def method_37(self): ..." in listing.text  # used in the file, though on another variable
     assert "def method_30(self): ..." not in listing.text
+
+
+def test_of_imports_used_as_often_the_one_used_last_ranks_first(tmp_path):
+    """Both used once, both far above the cursor (not near names): the later use ranks higher."""
+    library = "def early_name(value):\n    return value\n\n\ndef late_name(value):\n    return value\n"
+    filler = "".join(f"    step_{n} = {n}\n" for n in range(60))
+    text = (
+        "from lib import early_name, late_name\n\n\ndef run():\n    early_name(1)\n"
+        f"{filler}    late_name(2)\n{filler}    return "
+    )
+    index = workspace(tmp_path, {"lib.py": library, "main.py": text})
+    try:
+        result = ContextRetriever(index).gather(
+            index.roots[0] / "main.py", text, len(text), 300, count_tokens, time_budget_ms=1000, keep_candidates=True
+        )
+    finally:
+        index.close()
+    scores = {s.name: s.score for s in result.considered if s.kind == "definition"}
+    assert scores["late_name"] > scores["early_name"]
