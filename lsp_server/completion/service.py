@@ -408,7 +408,7 @@ class CompletionService:
                 ),
                 candidates=wanted,
                 # Tokens of the known first suggestion: the others are held to about its length.
-                known_first_tokens=None if known is None else len(engine.tokenize(known[0])) if known else 0,
+                known_first_tokens=None if known is None else len(engine.tokenize(known[0] if known else "")),
             )
 
         try:

@@ -168,7 +168,7 @@ class ContextRetriever:
         entry = self.resolver.entry(path)
         found = _Candidates()
         cursor = CursorFacts(text, offset, cursor_line, _attributes_used(text, offset), _near_words(text, offset))
-        cursor.used = Counter(IDENTIFIER.findall(text, max(0, offset - USAGE_CHARS), offset))
+        cursor.used, cursor.last_use = _uses(text, offset)
         self._used = frozenset(cursor.used)  # listings put the members the file uses first
         steps: list[str] = []
         for name, step in (
@@ -364,7 +364,6 @@ class ContextRetriever:
         top = max(1, max((counts.get(name, 0) for name in ranked), default=1))
         wants_type = _TYPE_POSITION.search(text, max(0, offset - 200), offset) is not None
         window = max(0, offset - USAGE_CHARS)
-        last_use = {match.group(): match.start() for match in IDENTIFIER.finditer(text, window, offset)}
         for name in ranked:
             if clock.expired():
                 return
@@ -372,7 +371,8 @@ class ContextRetriever:
             path, symbol = self.resolver.resolve_import(entry, bindings[name])
             if symbol is not None:
                 # Among names used as often, the one used last is the likelier next.
-                recency = (last_use[name] - window) / max(1, offset - window) if name in last_use else 0.0
+                last = cursor.last_use.get(name)
+                recency = (last - window) / max(1, offset - window) if last is not None else 0.0
                 score = SCORE_IMPORTED + 0.9 * usage + SCORE_RECENT_USE * recency
                 if wants_type and _is_type_like(symbol):
                     score += SCORE_TYPE_POSITION
@@ -490,6 +490,18 @@ def _near_words(text: str, offset: int) -> frozenset[str]:
 
 # Starting only where a name starts: trying again inside each name made this a hot spot.
 _DOTTED = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)")
+
+
+def _uses(text: str, offset: int) -> tuple[Counter, dict[str, int]]:
+    """In the text before the cursor: how often each identifier is used, and where last (one
+    pass for both)."""
+    counts: Counter = Counter()
+    last: dict[str, int] = {}
+    for match in IDENTIFIER.finditer(text, max(0, offset - USAGE_CHARS), offset):
+        name = match.group()
+        counts[name] += 1
+        last[name] = match.start()
+    return counts, last
 
 
 def _attributes_used(text: str, offset: int) -> dict[str, set[str]]:

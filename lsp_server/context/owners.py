@@ -44,6 +44,7 @@ class CursorFacts:
     words: frozenset[str]  # lower-case names and name parts near the cursor
     types: dict[str, Symbol | None] = field(default_factory=dict)  # variable -> its class, once found
     used: Counter = field(default_factory=Counter)  # identifier -> its uses in the text before the cursor
+    last_use: dict[str, int] = field(default_factory=dict)  # identifier -> where it was used last
 
 
 class OwnerFinder:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import EngineError, GenerationRequest, GenerationResult
+from .base import EngineError, GenerationRequest, GenerationResult, StopReason
 from .llama_cpp_loading import create_llama
 from .llama_cpp_parallel import (
     BACKGROUND_PREFILL_CHUNK,
@@ -258,8 +258,8 @@ class LlamaCppEngine:
         # and so are those cut off by the first one's deadline.
         results = [s.result(run.prefill_seconds, total) for s in streams]
         if skip:  # the greedy one is the caller's: an empty result, every decoded one an alternative
-            first = GenerationResult("", len(prompt), 0, "cancelled" if run.cancelled else "complete")
-            first.prefill_seconds, first.total_seconds, first.token_scores = run.prefill_seconds, total, []
+            stopped_by: StopReason = "cancelled" if run.cancelled else "complete"
+            first = GenerationResult("", len(prompt), 0, stopped_by, run.prefill_seconds, total, token_scores=[])
             others = list(zip(results, streams, strict=True))
         else:
             first, others = results[0], list(zip(results[1:], streams[1:], strict=True))

@@ -231,9 +231,9 @@ class RemoteEngine:
         payload = {"model": self.model_id, "prompt": prompt, "max_tokens": max_tokens, **common}
         if self.want_logprobs:
             payload["logprobs"] = 1
-        samples = request.candidates - 1 if request.first_known else request.candidates
-        if request.candidates > 1 and samples >= 1:
-            # With the greedy one known, only samples are wanted: n of them, even one.
+        if request.candidates > 1:
+            # With the greedy one known, only the others are wanted: n of them, even one.
+            samples = request.candidates - 1 if request.first_known else request.candidates
             payload.update(n=samples, temperature=CANDIDATE_TEMPERATURE)
             del payload["top_k"]
         return "/v1/completions", payload
