@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from lsp_server.index import WorkspaceIndex
@@ -74,5 +75,23 @@ def make_workspace(root: Path) -> WorkspaceIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     index = WorkspaceIndex([root / "ws"], db_path=root / "index.sqlite3", workers=0)
+    index.build()
+    return index
+
+
+def count_tokens(text: str) -> int:
+    """A token count close enough for the budgets of tests: about four characters a token."""
+    return len(text) // 4 + 1
+
+
+def indexed_workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
+    """`files` (relative path -> text, dedented, leading newlines dropped) written into
+    `tmp_path/ws`, and its index built."""
+    root = tmp_path / "ws"
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    index = WorkspaceIndex([root], db_path=tmp_path / "index.sqlite3", workers=0)
     index.build()
     return index

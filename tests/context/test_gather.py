@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from workspace_fixture import FILES, make_workspace
+from workspace_fixture import FILES, count_tokens, make_workspace
 
 from lsp_server.context import ContextRetriever, RecentEdits
 from lsp_server.context.ranking import select_snippets
 from lsp_server.context.snippets import Snippet
-
-
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
 
 
 @pytest.fixture

@@ -4,28 +4,13 @@ the classes the file names, imports from or that are named like the variable."""
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
+from workspace_fixture import count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever
 from lsp_server.context.owners import name_affinity
 from lsp_server.index import WorkspaceIndex
-
-
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
-
-
-def workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
-    root = tmp_path / "ws"
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    index = WorkspaceIndex([root], db_path=tmp_path / "index.sqlite3", workers=0)
-    index.build()
-    return index
 
 
 def gather(index: WorkspaceIndex, relative: str, text: str):
@@ -55,7 +40,7 @@ FUTURES = """
 
 
 def test_parameter_typed_by_the_members_used_on_it_in_an_imported_module(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "pkg/__init__.py": "",
@@ -77,7 +62,7 @@ def test_parameter_typed_by_the_members_used_on_it_in_an_imported_module(tmp_pat
 
 
 def test_a_class_named_only_in_a_docstring_types_the_variable(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "mail/message.py": """
@@ -104,7 +89,7 @@ def test_a_class_named_only_in_a_docstring_types_the_variable(tmp_path):
 
 
 def test_a_class_nothing_names_is_not_guessed(tmp_path):
-    index = workspace(tmp_path, {"a/message.py": FUTURES, "a/use.py": ""})
+    index = indexed_workspace(tmp_path, {"a/message.py": FUTURES, "a/use.py": ""})
     text = """
         def run(thing):
             thing.done()
@@ -115,7 +100,7 @@ def test_a_class_nothing_names_is_not_guessed(tmp_path):
 
 
 def test_ties_go_to_the_class_named_like_the_variable(tmp_path):
-    index = workspace(tmp_path, {"pkg/__init__.py": "", "pkg/futures.py": FUTURES, "pkg/use.py": ""})
+    index = indexed_workspace(tmp_path, {"pkg/__init__.py": "", "pkg/futures.py": FUTURES, "pkg/use.py": ""})
     text = """
         from .futures import Future, Handle
 
@@ -127,7 +112,7 @@ def test_ties_go_to_the_class_named_like_the_variable(tmp_path):
 
 
 def test_a_stub_wins_over_its_module_when_both_declare_the_members(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "lib/__init__.py": "from ._make import Attribute\n",
@@ -157,7 +142,7 @@ def test_a_stub_wins_over_its_module_when_both_declare_the_members(tmp_path):
 
 
 def test_a_variable_named_like_a_class_the_text_names(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "web/models.py": """

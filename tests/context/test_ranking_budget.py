@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+
+from workspace_fixture import count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever
 from lsp_server.context.ranking import select_snippets
 from lsp_server.context.snippets import Snippet
-from lsp_server.index import WorkspaceIndex
-
-
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
 
 
 def header_tokens(snippet: Snippet) -> int:
@@ -146,23 +142,12 @@ def test_the_best_listing_may_take_most_of_the_budget():
     assert all(s.tokens <= 200 for s in chosen[1:])  # later listings: half the budget in all
 
 
-def workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
-    root = tmp_path / "ws"
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    index = WorkspaceIndex([root], db_path=tmp_path / "index.sqlite3", workers=0)
-    index.build()
-    return index
-
-
 def test_many_imported_functions_are_all_named_within_a_small_budget(tmp_path):
     functions = "\n\n".join(big_function(f"helper_{n}", lines=10) for n in range(10))  # shown whole
     imports = ", ".join(f"helper_{n}" for n in range(10))
     calls = "".join(f"    helper_{n}({n})\n" for n in range(10))
     text = f"from lib import {imports}\n\n\ndef main():\n{calls}    return "
-    index = workspace(tmp_path, {"lib.py": functions, "main.py": text})
+    index = indexed_workspace(tmp_path, {"lib.py": functions, "main.py": text})
     try:
         result = ContextRetriever(index).gather(
             index.roots[0] / "main.py", text, len(text), 300, count_tokens, time_budget_ms=1000
@@ -178,7 +163,7 @@ def test_a_class_listing_puts_the_members_the_file_uses_first(tmp_path):
     members = "\n".join(f"    def method_{n:02}(self):\n        return {n}\n" for n in range(40))
     filler = "".join(f"    step_{n} = {n}\n" for n in range(20))  # the use is not near the cursor
     text = f"from big import Big\n\ndef run(other):\n    other.method_37()\n{filler}    value = Big()\n    value."
-    index = workspace(tmp_path, {"big.py": f"class Big:\n{members}", "main.py": text})
+    index = indexed_workspace(tmp_path, {"big.py": f"class Big:\n{members}", "main.py": text})
     try:
         result = ContextRetriever(index).gather(
             index.roots[0] / "main.py", text, len(text), 120, count_tokens, time_budget_ms=1000
@@ -199,7 +184,7 @@ def test_of_imports_used_as_often_the_one_used_last_ranks_first(tmp_path):
         "from lib import early_name, late_name\n\n\ndef run():\n    early_name(1)\n"
         f"{filler}    late_name(2)\n{filler}    return "
     )
-    index = workspace(tmp_path, {"lib.py": library, "main.py": text})
+    index = indexed_workspace(tmp_path, {"lib.py": library, "main.py": text})
     try:
         result = ContextRetriever(index).gather(
             index.roots[0] / "main.py", text, len(text), 300, count_tokens, time_budget_ms=1000, keep_candidates=True

@@ -4,28 +4,13 @@ attribute or a variable's member at the cursor resolves to, and that gathering s
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
+from workspace_fixture import count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever
 from lsp_server.context.resolve import Resolver
 from lsp_server.index import WorkspaceIndex
-
-
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
-
-
-def workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
-    root = tmp_path / "ws"
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    index = WorkspaceIndex([root], db_path=tmp_path / "index.sqlite3", workers=0)
-    index.build()
-    return index
 
 
 def resolve(index: WorkspaceIndex, relative: str, name: str):
@@ -57,7 +42,7 @@ def shown(index: WorkspaceIndex, relative: str, text: str) -> str:
 
 @pytest.fixture
 def python(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "pkg/__init__.py": "from .models import Request\nfrom ._types import *\n",
@@ -141,7 +126,7 @@ def test_python_members_through_self_annotations_constructors_and_return_types(p
 
 @pytest.fixture
 def typescript(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "tsconfig.json": """
@@ -186,7 +171,7 @@ def test_typescript_members_of_a_constructed_variable(typescript):
 
 @pytest.fixture
 def go(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "go.mod": "module example.com/app\n\ngo 1.21\n",
@@ -212,7 +197,7 @@ def test_go_package_names_across_files_and_module_imports(go):
 
 @pytest.fixture
 def rust(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/lib.rs": "pub mod net;\npub use crate::net::client::Client;\n",
@@ -233,7 +218,7 @@ def test_rust_crate_paths_mod_and_pub_use(rust):
 
 @pytest.fixture
 def java(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/com/acme/util/Strings.java": (
@@ -256,7 +241,7 @@ def test_java_imports_and_classes_of_the_same_package(java):
 
 @pytest.fixture
 def c(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "include/proj/buf.h": "struct buf { int len; char *data; };\nint buf_grow(struct buf *b, int n);\n",

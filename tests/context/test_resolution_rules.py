@@ -6,27 +6,13 @@ gathering fast give the same answers as the work they save."""
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
+
+from workspace_fixture import count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever, types
 from lsp_server.context.gather import SCORE_ATTRIBUTE_TARGET
 from lsp_server.context.types import TypeHint, member_type, variable_types
 from lsp_server.index import WorkspaceIndex
-
-
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
-
-
-def workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
-    root = tmp_path / "ws"
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    index = WorkspaceIndex([root], db_path=tmp_path / "index.sqlite3", workers=0)
-    index.build()
-    return index
 
 
 def resolved(index: WorkspaceIndex, relative: str, text: str, name: str) -> list[str]:
@@ -54,7 +40,7 @@ def shown(index: WorkspaceIndex, relative: str, text: str, dedent: bool = True) 
 
 
 def test_rust_path_through_an_inline_module_of_the_crate_root(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/lib.rs": """
@@ -89,7 +75,7 @@ def test_rust_path_through_an_inline_module_of_the_crate_root(tmp_path):
 
 
 def test_rust_use_super_in_an_inline_test_module_names_the_file_itself(tmp_path):
-    index = workspace(tmp_path, {"src/lib.rs": "mod a;\n", "src/a.rs": "", "src/b.rs": "pub fn helper() {}\n"})
+    index = indexed_workspace(tmp_path, {"src/lib.rs": "mod a;\n", "src/a.rs": "", "src/b.rs": "pub fn helper() {}\n"})
     text = """
         use crate::b::helper;
 
@@ -117,7 +103,7 @@ def test_rust_use_super_in_an_inline_test_module_names_the_file_itself(tmp_path)
 
 
 def test_rust_methods_of_impl_blocks_in_other_files_of_the_crate(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/lib.rs": "mod buffer;\nmod extend;\n",
@@ -149,7 +135,7 @@ def test_rust_methods_of_impl_blocks_in_other_files_of_the_crate(tmp_path):
 
 
 def test_rust_self_in_an_unfinished_impl_block(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/lib.rs": "mod pool;\nmod grow;\n",
@@ -183,7 +169,7 @@ def test_rust_self_in_an_unfinished_impl_block(tmp_path):
 
 
 def test_go_receiver_of_a_long_method_types_its_members(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "go.mod": "module example.com/app\n",
@@ -211,7 +197,7 @@ def test_go_receiver_of_a_long_method_types_its_members(tmp_path):
 
 
 def test_go_test_helpers_in_other_test_files_of_the_package(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "go.mod": "module example.com/app\n",
@@ -244,7 +230,7 @@ def test_go_test_helpers_in_other_test_files_of_the_package(tmp_path):
 
 
 def test_java_type_position_finds_package_types_named_like_the_line(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/locks/Lock.java": """
@@ -265,7 +251,7 @@ def test_java_type_position_finds_package_types_named_like_the_line(tmp_path):
 
 
 def test_java_members_through_a_field_declared_far_above(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/net/Client.java": """
@@ -299,7 +285,7 @@ def test_java_members_through_a_field_declared_far_above(tmp_path):
 
 
 def test_c_file_included_by_another_sees_its_headers(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "lib/flags.h": """
@@ -328,7 +314,7 @@ def test_c_file_included_by_another_sees_its_headers(tmp_path):
 
 def test_c_used_names_that_are_defined_somewhere_come_first(tmp_path):
     locals_ = "\n".join(f"    int v{i} = {i}; v{i} += v{i};" for i in range(60))
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "lib/api.h": "#define MODE_FAST 1\n",
@@ -344,7 +330,7 @@ def test_c_used_names_that_are_defined_somewhere_come_first(tmp_path):
 
 
 def test_python_slots_are_members_of_the_class(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "pkg/__init__.py": "",
@@ -364,7 +350,7 @@ def test_python_slots_are_members_of_the_class(tmp_path):
 
 
 def test_python_stub_declares_what_the_module_lacks(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "pkg/__init__.py": "",
@@ -418,7 +404,7 @@ def test_type_patterns_read_the_same_bindings_for_any_variable():
 
 
 def test_one_query_per_name_and_member_list_per_request(tmp_path, monkeypatch):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "go.mod": "module example.com/app\n",
@@ -458,7 +444,7 @@ def test_one_query_per_name_and_member_list_per_request(tmp_path, monkeypatch):
 
 
 def test_folder_names_follow_edits(tmp_path):
-    index = workspace(tmp_path, {"pkg/a.go": "package pkg\n\nfunc Alpha() {}\n", "pkg/b.go": "package pkg\n"})
+    index = indexed_workspace(tmp_path, {"pkg/a.go": "package pkg\n\nfunc Alpha() {}\n", "pkg/b.go": "package pkg\n"})
     folder = index.roots[0] / "pkg"
     assert index.defines_in_folder(folder, "Alpha")
     assert not index.defines_in_folder(folder, "Beta")
@@ -470,7 +456,7 @@ def test_folder_names_follow_edits(tmp_path):
 
 
 def test_default_export_is_read_once_per_file_version(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "src/client.js": "function createClient() {}\nexport default createClient;\n",

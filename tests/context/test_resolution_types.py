@@ -5,28 +5,13 @@ a variable declared in a header, and the members the code uses on an untyped var
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
+from workspace_fixture import count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever
 from lsp_server.context.types import TypeHint, member_type, variable_types
 from lsp_server.index import WorkspaceIndex
-
-
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
-
-
-def workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
-    root = tmp_path / "ws"
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    index = WorkspaceIndex([root], db_path=tmp_path / "index.sqlite3", workers=0)
-    index.build()
-    return index
 
 
 def shown(index: WorkspaceIndex, relative: str, text: str, first_only: bool = False) -> str:
@@ -91,7 +76,7 @@ def test_member_type_from_its_definition(signature, name, language, expected):
 
 @pytest.fixture
 def jsdoc(tmp_path):
-    return workspace(
+    return indexed_workspace(
         tmp_path,
         {
             "src/index.d.ts": """
@@ -177,7 +162,7 @@ def test_a_long_function_s_doc_comment_still_types_its_parameters(jsdoc):
 
 
 def test_c_global_declared_in_a_header_shows_its_struct_fields(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "plugin.h": """
@@ -201,7 +186,7 @@ def test_c_global_declared_in_a_header_shows_its_struct_fields(tmp_path):
 
 
 def test_python_untyped_variable_typed_by_the_members_it_uses(tmp_path):
-    index = workspace(
+    index = indexed_workspace(
         tmp_path,
         {
             "pkg/models.py": """

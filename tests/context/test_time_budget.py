@@ -10,16 +10,12 @@ import threading
 import time
 
 import pytest
-from workspace_fixture import FILES, make_workspace
+from workspace_fixture import FILES, count_tokens, make_workspace
 
 from lsp_server.context import ContextRetriever
 from lsp_server.context.gather import _Clock
 
 MODULES = 40  # imported modules of 20 functions each: gathering takes a few ms of CPU
-
-
-def count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
 
 
 @pytest.fixture
