@@ -323,12 +323,11 @@ def pool(rows: dict[str, dict], name: str, result: dict) -> None:
     row["items"] = f"{statistics.mean(row['item_counts']):.2f}" if row["item_counts"] else ""
 
 
-def print_candidates(rows: dict[str, dict]) -> None:
+def print_candidates(rows: dict[str, dict], cycled: list[tuple[float, float]]) -> None:
+    """The candidates rows, then Alt+] after typing: (typed request, Alt+] after it) pairs."""
     print("\ncandidates 3 vs 1: end-to-end request time of the typing workload")
     print(f"{'requests':<34}{'runs':>5}{'p50 ms':>10}{'p95 ms':>10}{'items/answer':>14}")
     for name, result in rows.items():
-        if "end_to_end" not in result:
-            continue  # the Alt+] row, below
         times = result["end_to_end"]
         print(f"{name:<34}{result['runs']:>5}{p(times, 50):>10}{p(times, 95):>10}{result['items']:>14}")
     for kind in ("invoked", "typed"):
@@ -337,7 +336,6 @@ def print_candidates(rows: dict[str, dict]) -> None:
             ratio50 = percentile(three["end_to_end"], 50) / percentile(one["end_to_end"], 50)
             ratio95 = percentile(three["end_to_end"], 95) / percentile(one["end_to_end"], 95)
             print(f"{f'ratio 3/1, {kind}':<39}{ratio50:>9.2f}x{ratio95:>9.2f}x")
-    cycled = rows.get("candidates 3, Alt+] after typed", {}).get("cycled", [])
     if cycled:
         typed, alt = [t for t, _ in cycled], [a for _, a in cycled]
         print(f"{'typed request before Alt+]':<34}{'':>5}{p(typed, 50):>10}{p(typed, 95):>10}")
@@ -458,9 +456,8 @@ def speed_rows(args, model: str) -> None:
             pool(rows, f"candidates {count}, typed", asyncio.run(run(args, options)))
         # As in the editor: typing shows the first; Alt+] asks for the others at that cursor.
         options = {**base, "completion": {**completion, "candidates": 3, "latencyTargetMs": 0}}
-        cycled = asyncio.run(run(args, options, cycle=True))
-        rows["candidates 3, Alt+] after typed"] = {"cycled": cycled["cycled"]}
-        print_candidates(rows)
+        cycled = asyncio.run(run(args, options, cycle=True))["cycled"]
+        print_candidates(rows, cycled)
 
     if "budget" not in wanted:
         return
