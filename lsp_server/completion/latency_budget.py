@@ -108,14 +108,17 @@ def percentile(values: list[float], q: float) -> float:
 class _ModelBudget:
     def __init__(self) -> None:
         self.step = 0
-        self.times: deque[float] = deque(maxlen=WINDOW)  # since the last change of step
-        # The same completions as the budget judges them: one cut by its deadline is over.
-        self.judged: deque[float] = deque(maxlen=WINDOW)
+        # (end-to-end ms, cut by its deadline) of the completions since the last change of step
+        self.times: deque[tuple[float, bool]] = deque(maxlen=WINDOW)
         self.deciding_p95: float | None = None  # the p95 that made the last change
 
     def p95(self) -> float | None:
         """Of the times since the last change; until there are some, the one that made it."""
-        return percentile(list(self.times), 95) if self.times else self.deciding_p95
+        return percentile([ms for ms, _ in self.times], 95) if self.times else self.deciding_p95
+
+    def judged_p95(self) -> float:
+        """The p95 the budget decides by: a completion cut by its deadline counts as over."""
+        return percentile([float("inf") if cut else ms for ms, cut in self.times], 95)
 
 
 class LatencyBudget:
@@ -150,9 +153,8 @@ class LatencyBudget:
         if target_ms <= 0:
             return False
         budget = self._model(model)
-        budget.times.append(total_ms)
-        budget.judged.append(float("inf") if cut else total_ms)
-        p95 = percentile(list(budget.judged), 95)
+        budget.times.append((total_ms, cut))
+        p95 = budget.judged_p95()
         if p95 > target_ms and len(budget.times) >= STEP_DOWN_SAMPLES and budget.step < len(LADDER) - 1:
             budget.step += 1
         elif p95 < STEP_UP_BELOW * target_ms and len(budget.times) >= STEP_UP_SAMPLES and budget.step > 0:
@@ -161,7 +163,6 @@ class LatencyBudget:
             return False
         budget.deciding_p95 = budget.p95()
         budget.times.clear()  # the next decision is about the new step's own times
-        budget.judged.clear()
         return True
 
 
