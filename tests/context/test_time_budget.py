@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import sys
 import threading
 import time
 
@@ -78,7 +79,11 @@ def _same_snippets_on_a_loaded_machine(index) -> None:
     assert quiet and not quiet_result.timed_out
 
     stop = threading.Event()
-    threads = [threading.Thread(target=_spin, args=(stop,), daemon=True) for _ in range(3)]
+    # Threads that take the interpreter lock from the gathering every half millisecond (the
+    # default, 5 ms, let a gathering of a few ms often finish before they got a turn).
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    threads = [threading.Thread(target=_spin, args=(stop,), daemon=True) for _ in range(6)]
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_spin_process, args=(30.0,), daemon=True) for _ in range(2)]
     for worker in [*threads, *processes]:
@@ -100,6 +105,7 @@ def _same_snippets_on_a_loaded_machine(index) -> None:
             process.join()
         for thread in threads:
             thread.join()
+        sys.setswitchinterval(switch_interval)
 
 
 def test_budget_is_cpu_time_and_the_wall_clock_caps_it():
