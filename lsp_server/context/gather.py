@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index import FileEntry, Symbol, WorkspaceIndex
+from .affinity import NameAffinity, cursor_words
 from .identifiers import (
     ATTRIBUTE,
     IDENTIFIER,
@@ -80,6 +81,10 @@ SCORE_FALLBACK_FACTOR = {"python": 0.35, "javascript": 0.35, "typescript": 0.35,
 SCORE_FALLBACK_DEFAULT = 0.6
 SCORE_IMPORTED = 1.0  # + up to 0.9 for names used often in the file
 SCORE_RECENT_USE = 0.3  # + for an imported name used close above the cursor
+SCORE_PENDING = 0.3  # + for an imported name not used yet: the file will use it somewhere
+# (+ `affinity.NameAffinity`: up to 2.75 for a name whose words the cursor's line and the
+# enclosing definition's head use)
+SCORE_IMPORTED_MAX = 3.4  # below the members of `value.` at the cursor, whatever the words say
 SCORE_TYPE_POSITION = 0.9  # + for a class or type alias where the cursor expects a type
 SCORE_MODULE_OUTLINE = 0.9
 SCORE_RECENT = 0.8
@@ -169,6 +174,7 @@ class ContextRetriever:
         found = _Candidates()
         cursor = CursorFacts(text, offset, cursor_line, _attributes_used(text, offset), _near_words(text, offset))
         cursor.used, cursor.last_use = _uses(text, offset)
+        cursor.writing = cursor_words(text, offset, _enclosing_head(entry, cursor_line))
         self._used = frozenset(cursor.used)  # listings put the members the file uses first
         steps: list[str] = []
         for name, step in (
@@ -362,6 +368,7 @@ class ContextRetriever:
         bindings = self.resolver.bindings(entry)
         ranked = sorted(bindings, key=lambda name: -counts.get(name, 0))
         top = max(1, max((counts.get(name, 0) for name in ranked), default=1))
+        affinity = NameAffinity(bindings, cursor.writing)
         wants_type = _TYPE_POSITION.search(text, max(0, offset - 200), offset) is not None
         window = max(0, offset - USAGE_CHARS)
         for name in ranked:
@@ -373,21 +380,24 @@ class ContextRetriever:
                 # Among names used as often, the one used last is the likelier next.
                 last = cursor.last_use.get(name)
                 recency = (last - window) / max(1, offset - window) if last is not None else 0.0
-                score = SCORE_IMPORTED + 0.9 * usage + SCORE_RECENT_USE * recency
+                score = SCORE_IMPORTED + 0.9 * usage + SCORE_RECENT_USE * recency + affinity(name)
+                if counts.get(name, 0) <= 1:  # the import itself, if that
+                    score += SCORE_PENDING
                 if wants_type and _is_type_like(symbol):
                     score += SCORE_TYPE_POSITION
-                found.add(self._definition(symbol, score, compact=True))
+                found.add(self._definition(symbol, min(score, SCORE_IMPORTED_MAX), compact=True))
             elif path is not None:
                 used = frozenset(cursor.attributes.get(name, ()))
                 score = SCORE_MODULE_OUTLINE * (0.5 + 0.5 * usage)
                 self._module_outline(path, found, score, used, cursor.words, 24)
         if entry.language in IMPLICIT_SCOPE or self.resolver.facts(entry).wildcards:
-            self._used_unimported_names(entry, counts, found, clock)
+            self._used_unimported_names(entry, cursor, found, clock)
 
-    def _used_unimported_names(self, entry: FileEntry, counts: Counter, found: _Candidates, clock: _Clock) -> None:
+    def _used_unimported_names(self, entry: FileEntry, cursor: CursorFacts, found: _Candidates, clock: _Clock) -> None:
         """Where names come without an import naming them (a Go or Java package, C headers,
         wildcard imports), the names the file uses most that it does not define."""
         facts = self.resolver.facts(entry)
+        counts = cursor.used
         # Only names defined somewhere take one of the places: most of a file's names are locals.
         unimported = (
             name
@@ -399,11 +409,13 @@ class ContextRetriever:
         )
         names = list(itertools.islice(unimported, MAX_USED_NAMES))
         top = max((counts[name] for name in names), default=1)
+        affinity = NameAffinity(names, cursor.writing)
         for name in names:
             if clock.expired():
                 return
+            score = min(SCORE_IMPORTED + 0.9 * counts[name] / top + affinity(name), SCORE_IMPORTED_MAX)
             for symbol in self.resolver.resolve_name(entry, name, fallback=False):
-                found.add(self._definition(symbol, SCORE_IMPORTED + 0.9 * counts[name] / top, compact=True))
+                found.add(self._definition(symbol, score, compact=True))
 
     def _recent(self, recent: RecentEdits | None, found: _Candidates) -> None:
         if recent is None:
@@ -478,6 +490,19 @@ def _name_tails(word: str) -> list[str]:
 def _is_type_like(symbol: Symbol) -> bool:
     """A class, or a name that reads like a type alias (`Headers = dict[str, str]`)."""
     return symbol.kind in CLASS_KINDS or (symbol.kind == "variable" and symbol.name[:1].isupper())
+
+
+def _enclosing_head(entry: FileEntry | None, line: int) -> str:
+    """The head (signature) of the innermost definition of the file around `line`."""
+    best: Symbol | None = None
+    for symbol in entry.symbols if entry is not None else ():
+        if symbol.kind in _HEADED_KINDS and symbol.start_line <= line <= symbol.end_line:
+            if best is None or symbol.start_line >= best.start_line:
+                best = symbol
+    return best.signature if best is not None else ""
+
+
+_HEADED_KINDS = frozenset({"function", "method", "class", "struct", "interface", "trait", "enum"})
 
 
 def _near_words(text: str, offset: int) -> frozenset[str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index import FileEntry, Symbol
+from .affinity import NO_WORDS, CursorWords
 from .modules import JS_LANGUAGES
 from .resolve import CLASS_KINDS, Resolver
 from .snippets import name_parts
@@ -45,6 +46,7 @@ class CursorFacts:
     types: dict[str, Symbol | None] = field(default_factory=dict)  # variable -> its class, once found
     used: Counter = field(default_factory=Counter)  # identifier -> its uses in the text before the cursor
     last_use: dict[str, int] = field(default_factory=dict)  # identifier -> where it was used last
+    writing: CursorWords = NO_WORDS  # the words of the cursor's line and the enclosing definition's head
 
 
 class OwnerFinder:

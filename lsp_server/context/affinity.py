@@ -1,0 +1,84 @@
+"""Which of many names the code at the cursor is about to use, from the words around it.
+
+A file that imports eighty names uses a few at any one place, and the one that comes next
+mostly shares a word with the line being written (`cookie_header = |` wants
+`get_cookie_header`, `auth: |` wants `Auth`) or with the head of the function around the
+cursor (`def gen_structure_counter(...) -> |` wants `MappingStructureFn`). A name's affinity
+is the share of its words, weighted by how rare each word is among the candidates, that the
+cursor's line and the enclosing head use: a word that every candidate has (`structure` in a
+serialization library) says little, a rare one says much.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .identifiers import IDENTIFIER, is_interesting
+from .snippets import name_parts
+
+LINE_WEIGHT = 1.5  # all of a name's words on the cursor's line
+HEADER_WEIGHT = 0.75  # all of them in the head of the definition around the cursor
+PREDICATE_WEIGHT = 0.5  # `is_x`/`hasX` where a condition starts (`if |`, `and |`, `!|`)
+
+_CONDITION_BEFORE = re.compile(r"(?:\b(?:if|elif|while|not|and|or|assert)|&&|\|\||!|\ball\(|\bany\()\s*$")
+_PREDICATE = re.compile(r"_?(?:is|has|can|should|Is|Has|Can|Should)(?:_|[A-Z])")
+
+
+def words_of(name: str) -> tuple[str, ...]:
+    """A name's lower-case words; a short name is its own word."""
+    return name_parts(name) or (name.lower(),)
+
+
+@dataclass(frozen=True)
+class CursorWords:
+    line: frozenset[str]  # the words of the cursor's line, up to the cursor
+    header: frozenset[str]  # the words of the head of the definition around the cursor
+    condition: bool  # the cursor starts a condition
+
+
+NO_WORDS = CursorWords(frozenset(), frozenset(), False)
+
+
+def cursor_words(text: str, offset: int, header: str) -> CursorWords:
+    """The words the code at `offset` uses; `header`: the enclosing definition's head ("" if none)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line = text[line_start:offset]
+    return CursorWords(_words(line), _words(header), _CONDITION_BEFORE.search(line) is not None)
+
+
+def _words(text: str) -> frozenset[str]:
+    found: set[str] = set()
+    for word in IDENTIFIER.findall(text):
+        if is_interesting(word):
+            found.update(words_of(word))
+    return frozenset(found)
+
+
+class NameAffinity:
+    """Affinity of each of a set of candidate names with the code at the cursor (0 to
+    `LINE_WEIGHT + HEADER_WEIGHT + PREDICATE_WEIGHT`)."""
+
+    def __init__(self, names: Iterable[str], cursor: CursorWords):
+        self.cursor = cursor
+        self.candidates = list(names)
+        self.frequency: Counter = Counter()
+        for name in self.candidates:
+            self.frequency.update(set(words_of(name)))
+
+    def _rarity(self, word: str) -> float:
+        return math.log(1 + len(self.candidates) / max(1, self.frequency[word]))
+
+    def __call__(self, name: str) -> float:
+        words = set(words_of(name))
+        score = 0.0
+        if words & (self.cursor.line | self.cursor.header):
+            total = sum(self._rarity(word) for word in words)
+            score += LINE_WEIGHT * sum(self._rarity(word) for word in words & self.cursor.line) / total
+            score += HEADER_WEIGHT * sum(self._rarity(word) for word in words & self.cursor.header) / total
+        if self.cursor.condition and _PREDICATE.match(name):
+            score += PREDICATE_WEIGHT
+        return score

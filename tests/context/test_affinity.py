@@ -1,0 +1,77 @@
+"""Which imported name the cursor is about to use: words shared with the cursor's line and the
+enclosing definition's head, names not used yet, predicates where a condition starts."""
+
+from __future__ import annotations
+
+from workspace_fixture import count_tokens, indexed_workspace
+
+from lsp_server.context import ContextRetriever
+from lsp_server.context.affinity import NO_WORDS, NameAffinity, cursor_words
+
+NAMES = ["merge_cookies", "parse_header_links", "to_native_string", "iter_slices", "get_cookie_header"]
+
+
+def test_a_name_sharing_the_lines_words_comes_first():
+    text = "def prepare(self):\n    cookie_header = "
+    affinity = NameAffinity(NAMES, cursor_words(text, len(text), "def prepare(self):"))
+    ranked = sorted(NAMES, key=lambda name: -affinity(name))
+    assert ranked[0] == "get_cookie_header"  # cookie and header, both on the line
+    assert affinity("iter_slices") == 0.0
+
+
+def test_a_word_every_candidate_has_counts_less_than_a_rare_one():
+    names = ["structure_list", "structure_dict", "structure_counter"]
+    text = "    h = "
+    head = "def gen_structure_counter(self, cl):"
+    affinity = NameAffinity(names, cursor_words(text, len(text), head))
+    assert affinity("structure_counter") > affinity("structure_list") > 0.0
+
+
+def test_the_head_of_the_enclosing_definition_counts_less_than_the_line():
+    names = ["make_timeout", "make_proxy"]
+    text = "    proxy = "
+    affinity = NameAffinity(names, cursor_words(text, len(text), "def configure(timeout):"))
+    assert affinity("make_proxy") > affinity("make_timeout") > 0.0
+
+
+def test_a_predicate_where_a_condition_starts():
+    names = ["is_sequence", "list_factory"]
+    for line in ("    if ", "    if not ", "    while x and ", "  if (!"):
+        affinity = NameAffinity(names, cursor_words(line, len(line), ""))
+        assert affinity("is_sequence") > affinity("list_factory"), line
+    affinity = NameAffinity(names, cursor_words("    x = ", 8, ""))
+    assert affinity("is_sequence") == affinity("list_factory") == 0.0
+
+
+def test_no_words_no_affinity():
+    assert NameAffinity(NAMES, NO_WORDS)("get_cookie_header") == 0.0
+
+
+def _imported_scores(tmp_path, text: str) -> dict[str, float]:
+    library = "".join(f"def {name}(value):\n    return value\n\n\n" for name in NAMES)
+    index = indexed_workspace(tmp_path, {"lib.py": library, "main.py": text})
+    try:
+        result = ContextRetriever(index).gather(
+            index.roots[0] / "main.py", text, len(text), 300, count_tokens, time_budget_ms=1000, keep_candidates=True
+        )
+    finally:
+        index.close()
+    return {s.name: s.score for s in result.considered if s.kind == "definition"}
+
+
+def test_gathering_ranks_the_imported_name_the_line_asks_for_first(tmp_path):
+    text = f"from lib import {', '.join(NAMES)}\n\n\ndef prepare(request):\n    cookie_header = "
+    scores = _imported_scores(tmp_path, text)
+    best = scores.pop("get_cookie_header")
+    assert best > max(scores.values()) + 0.5
+
+
+def test_an_import_not_used_yet_ranks_above_one_used_once_far_above(tmp_path):
+    """The file will use `to_native_string` somewhere; `iter_slices` it has used, once, long ago."""
+    filler = "".join(f"    step_{n} = merge_cookies({n})\n" for n in range(80))  # used often: `usage` is relative
+    text = (
+        "from lib import iter_slices, to_native_string, merge_cookies\n\n\n"
+        f"def run():\n    iter_slices(1)\n{filler}    return "
+    )
+    scores = _imported_scores(tmp_path, text)
+    assert scores["to_native_string"] > scores["iter_slices"]
