@@ -40,6 +40,7 @@ from .affinity import NameAffinity, cursor_words
 from .identifiers import (
     ATTRIBUTE,
     IDENTIFIER,
+    AttributesUsed,
     attribute_before_cursor,
     is_interesting,
     names_near,
@@ -67,6 +68,7 @@ SIMILARITY_LINES = 12  # lines before the cursor that form the similarity query
 USAGE_CHARS = 20_000  # text before the cursor in which imported names' uses are counted
 MAX_SIBLING_FILES = 24  # files of the cursor's folder searched for similar chunks
 MAX_USED_NAMES = 40  # names used in the file looked up in its package or headers
+MAX_REMEMBERED_FILES = 4096  # files whose top-level words are kept between requests
 WALL_CAP_MS = 50.0  # the wall-clock limit of one gathering, whatever its CPU time
 # The part of the current file the prompt shows itself, when the caller does not say.
 DEFAULT_WINDOW_BEFORE, DEFAULT_WINDOW_AFTER = 100, 30
@@ -142,6 +144,7 @@ class ContextRetriever:
         self.chunk_tokens = ChunkTokens()
         self.owners = OwnerFinder(self.resolver)
         self._used: frozenset[str] = frozenset()  # the names the current file uses, per request
+        self._words_of_files: dict[tuple[Path, str], tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
 
     def gather(
         self,
@@ -172,8 +175,14 @@ class ContextRetriever:
         self.resolver.invalidate([path])  # the current file: always as the index has it now
         entry = self.resolver.entry(path)
         found = _Candidates()
-        cursor = CursorFacts(text, offset, cursor_line, _attributes_used(text, offset), _near_words(text, offset))
-        cursor.used, cursor.last_use = _uses(text, offset)
+        cursor = CursorFacts(
+            text,
+            offset,
+            cursor_line,
+            AttributesUsed(text, max(0, offset - USAGE_CHARS), offset),
+            _near_words(text, offset),
+        )
+        cursor.used = _uses(text, offset)
         cursor.writing = cursor_words(text, offset, _enclosing_head(entry, cursor_line))
         self._used = frozenset(cursor.used)  # listings put the members the file uses first
         steps: list[str] = []
@@ -239,17 +248,27 @@ class ContextRetriever:
         with the names most related to the cursor first."""
         entries = self.resolver.module_entries(path)
         if len(entries) > 1:
-            from .snippets import relevance
 
             def best(entry: FileEntry) -> int:
-                return max(
-                    (3 * (s.name in prefer) + relevance(s.name, words) for s in entry.symbols if s.parent is None),
-                    default=0,
-                )
+                names, lower, parts = self._top_level_words(entry)
+                return 3 * bool(names & prefer) + (2 if lower & words else 1 if parts & words else 0)
 
             entries.sort(key=lambda entry: (-best(entry), entry.path.name.endswith("_test.go"), entry.path))
         for rank, module in enumerate(entries[:12]):
             found.add(outline_snippet(module, score - 0.02 * rank, prefer, limit=limit, words=words, used=self._used))
+
+    def _top_level_words(self, entry: FileEntry) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """A file's top-level names, as written and lower-case, and their words (remembered
+        while the file is unchanged: a Go package's outline compares dozens of files)."""
+        key = (entry.path, entry.hash)
+        found = self._words_of_files.get(key)
+        if found is None:
+            if len(self._words_of_files) >= MAX_REMEMBERED_FILES:
+                self._words_of_files.clear()
+            names = frozenset(s.name for s in entry.symbols if s.parent is None)
+            parts = frozenset(part for name in names for part in name_parts(name))
+            found = self._words_of_files[key] = (names, frozenset(n.lower() for n in names), parts)
+        return found
 
     # --- the steps ---
 
@@ -378,7 +397,7 @@ class ContextRetriever:
             path, symbol = self.resolver.resolve_import(entry, bindings[name])
             if symbol is not None:
                 # Among names used as often, the one used last is the likelier next.
-                last = cursor.last_use.get(name)
+                last = _last_use(text, name, window, offset) if counts.get(name) else None
                 recency = (last - window) / max(1, offset - window) if last is not None else 0.0
                 score = SCORE_IMPORTED + 0.9 * usage + SCORE_RECENT_USE * recency + affinity(name)
                 if counts.get(name, 0) <= 1:  # the import itself, if that
@@ -443,12 +462,14 @@ class ContextRetriever:
         if not query:
             return
         entries: list[FileEntry] = [e for e in self.resolver.fetched() if e.path != path]
+        seen = {e.path for e in entries} | {path}
         related = [r.path for r in recent.ranges()] if recent is not None else []
         related += self._siblings(path)
         for other in related:
             if clock.expired():
                 break
-            if other != path and all(e.path != other for e in entries):
+            if other not in seen:
+                seen.add(other)
                 other_entry = self.resolver.entry(other)
                 if other_entry is not None:
                     entries.append(other_entry)
@@ -513,28 +534,21 @@ def _near_words(text: str, offset: int) -> frozenset[str]:
     return frozenset(words)
 
 
-# Starting only where a name starts: trying again inside each name made this a hot spot.
-_DOTTED = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)")
+def _uses(text: str, offset: int) -> Counter:
+    """How often each identifier is used in the text before the cursor."""
+    return Counter(IDENTIFIER.findall(text, max(0, offset - USAGE_CHARS), offset))
 
 
-def _uses(text: str, offset: int) -> tuple[Counter, dict[str, int]]:
-    """In the text before the cursor: how often each identifier is used, and where last (one
-    pass for both)."""
-    counts: Counter = Counter()
-    last: dict[str, int] = {}
-    for match in IDENTIFIER.finditer(text, max(0, offset - USAGE_CHARS), offset):
-        name = match.group()
-        counts[name] += 1
-        last[name] = match.start()
-    return counts, last
-
-
-def _attributes_used(text: str, offset: int) -> dict[str, set[str]]:
-    """base -> the attributes used on it (`base.attr`) in the text before the cursor."""
-    used: dict[str, set[str]] = {}
-    for base, attr in _DOTTED.findall(text, max(0, offset - USAGE_CHARS), offset):
-        used.setdefault(base, set()).add(attr)
-    return used
+def _last_use(text: str, name: str, start: int, end: int) -> int | None:
+    """Where `name` was used last in `text[start:end]`, as a whole word; None if not there."""
+    at = text.rfind(name, start, end)
+    while at >= 0:
+        before = text[at - 1] if at > 0 else " "
+        after = text[at + len(name)] if at + len(name) < len(text) else " "
+        if not (before.isalnum() or before in "_$") and not (after.isalnum() or after in "_$"):
+            return at
+        at = text.rfind(name, start, at)
+    return None
 
 
 class _Candidates:

@@ -7,6 +7,7 @@ words carry no information about which definition is wanted, so they are left ou
 
 from __future__ import annotations
 
+import functools
 import re
 
 IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -207,3 +208,29 @@ def attribute_before_cursor(text: str, offset: int) -> tuple[str, str] | None:
     line_start = text.rfind("\n", 0, offset) + 1
     match = re.search(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::)([A-Za-z0-9_$]*)$", text[line_start:offset])
     return (match.group(1), match.group(2)) if match else None
+
+
+class AttributesUsed:
+    """base -> the attributes used on it (`base.attr`) in `text[start:end]`, searched for each
+    base when first asked: a few bases are asked about, and one search for a literal name is
+    much faster than a pass that collects every pair."""
+
+    def __init__(self, text: str, start: int, end: int):
+        self.text, self.start, self.end = text, start, end
+        self._found: dict[str, set[str]] = {}
+
+    def get(self, base: str, default: object = None) -> set[str]:
+        found = self._found.get(base)
+        if found is None:
+            found = self._found[base] = set()
+            text = self.text
+            for match in _attribute_of(base).finditer(text, self.start, self.end):
+                at = match.start()
+                if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_$"):  # `base`, not `database`
+                    found.add(match.group(1))
+        return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _attribute_of(base: str) -> re.Pattern[str]:
+    return re.compile(re.escape(base) + r"\.([A-Za-z_$][\w$]*)")

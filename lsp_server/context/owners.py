@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..index import FileEntry, Symbol
 from .affinity import NO_WORDS, CursorWords
+from .identifiers import AttributesUsed
 from .modules import JS_LANGUAGES
 from .resolve import CLASS_KINDS, Resolver
 from .snippets import name_parts
@@ -41,11 +42,10 @@ class CursorFacts:
     text: str
     offset: int
     line: int
-    attributes: dict[str, set[str]]  # base -> attributes used on it above the cursor
+    attributes: AttributesUsed  # base -> attributes used on it above the cursor
     words: frozenset[str]  # lower-case names and name parts near the cursor
     types: dict[str, Symbol | None] = field(default_factory=dict)  # variable -> its class, once found
     used: Counter = field(default_factory=Counter)  # identifier -> its uses in the text before the cursor
-    last_use: dict[str, int] = field(default_factory=dict)  # identifier -> where it was used last
     writing: CursorWords = NO_WORDS  # the words of the cursor's line and the enclosing definition's head
 
 

@@ -69,6 +69,7 @@ class _Selection:
         self.chosen: list[Snippet] = []
         self.texts: set[str] = set()
         self.headed: set[Path] = set()  # files whose header is paid for
+        self.chosen_in: dict[Path, list[Snippet]] = {}  # only snippets of the same file can repeat one
 
     def header(self, snippet: Snippet) -> int:
         return PIECE_TOKENS if snippet.path in self.headed else self.header_tokens(snippet)
@@ -79,7 +80,7 @@ class _Selection:
                 return False
         elif _overlaps(snippet, window):
             return False
-        return not any(_repeats(snippet, other) for other in self.chosen)
+        return not any(_repeats(snippet, other) for other in self.chosen_in.get(snippet.path, ()))
 
     def take(self, snippet: Snippet, reserve: int) -> bool:
         """Choose the snippet whole when it fits outside `reserve`, else its first lines when a
@@ -128,6 +129,7 @@ class _Selection:
     def _add(self, snippet: Snippet, text: str, cost: int) -> None:
         snippet.text, snippet.tokens = text, cost
         self.chosen.append(snippet)
+        self.chosen_in.setdefault(snippet.path, []).append(snippet)
         self.texts.add(text)
         self.headed.add(snippet.path)
         self.remaining -= cost

@@ -129,7 +129,8 @@ class Resolver:
     def __init__(self, index: WorkspaceIndex):
         self.index = index
         self.finder = ModuleFinder(index)
-        self._modules: dict[tuple[str, str, str], tuple[Path, ...]] = {}  # (folder, language, module) -> files
+        # (folder, language, module) -> its files, in order and as a set (a Go package's many)
+        self._modules: dict[tuple[str, str, str], tuple[tuple[Path, ...], frozenset[Path]]] = {}
         self._layout: int | None = None  # the index's layout_generation the module paths hold for
         self._entries: dict[Path, FileEntry | None] = {}  # per-request memo, see `begin`
         # entries of files on disk, between requests, with when their file was last looked at
@@ -192,15 +193,22 @@ class Resolver:
     def module_files(self, from_path: Path, module: str, language: str) -> tuple[Path, ...]:
         """The indexed files an import's module refers to (several for a Go or Java package);
         empty for a library or a builtin."""
+        return self._module(from_path, module, language)[0]
+
+    def module_file_set(self, from_path: Path, module: str, language: str) -> frozenset[Path]:
+        """`module_files` as a set."""
+        return self._module(from_path, module, language)[1]
+
+    def _module(self, from_path: Path, module: str, language: str) -> tuple[tuple[Path, ...], frozenset[Path]]:
         layout = getattr(self.index, "layout_generation", None)
         if layout != self._layout or len(self._modules) >= _MAX_CACHED_MODULES:
             self._modules.clear()  # files came or went: paths found before may be wrong now
             self._layout = layout
         key = (os.path.dirname(from_path), language, module)
         found = self._modules.get(key)
-        if found is not None:
-            return found
-        found = self._modules[key] = tuple(self.finder.files(from_path, module, language))
+        if found is None:
+            files = tuple(self.finder.files(from_path, module, language))
+            found = self._modules[key] = (files, frozenset(files))
         return found
 
     def module_file(self, from_path: Path, module: str, language: str) -> Path | None:
@@ -268,7 +276,7 @@ class Resolver:
         for wildcard in facts.wildcards:
             files = self._wildcard_files(module, wildcard)
             if len(files) > 1:  # a package (Go, Java): one lookup by name, not one per file
-                in_package = set(files)
+                in_package = self.module_file_set(module.path, wildcard.module, module.language)
                 definitions = self.top_level_definitions(name) if defined else []
                 symbol = next((s for s in definitions if s.path in in_package), None)
                 if symbol is not None:

@@ -47,6 +47,7 @@ WORKER_BATCH_BYTES = 256_000  # source per task sent to a worker: large enough t
 WRITE_BATCH_FILES = 64  # files per database transaction when parsing in this process
 # The index.maxFiles default: at this many files the server stays under about 1 GB of memory.
 DEFAULT_MAX_FILES = 100_000
+MAX_REMEMBERED_NAMES = 8192  # names whose definitions are kept in memory between queries
 
 
 @dataclass
@@ -87,6 +88,10 @@ class WorkspaceIndex:
         self.generation = 0
         self._symbols_by_file: dict[int, list[tuple[int, str]]] = {}
         self._names = NameIndex()
+        # Symbols by name as the database answers them (`definitions`): completions ask for the
+        # same names on every keystroke. An entry goes when a file that defines or defined the
+        # name changes (`_forget_symbols`, `_apply`), and with everything on a reload.
+        self._by_name: dict[tuple[str, bool], list[Symbol]] = {}
         # Which files each folder holds, and the folders by name: how name resolution finds a
         # Go or Java package, a header on the include path, or a module file, without asking
         # the database about files that do not exist.
@@ -126,6 +131,7 @@ class WorkspaceIndex:
         name_index.prepare()
         with self._lock:
             self._files, self._symbols_by_file, self._names = files, symbols_by_file, name_index
+            self._by_name = {}
             self._folders, self._folders_by_name, self._files_by_name = {}, {}, {}
             self._folder_names = {}
             for path in files:
@@ -285,6 +291,7 @@ class WorkspaceIndex:
                     self._count_folder_names(path.parent, names)
                     for symbol_id, name in names:
                         self._names.add(symbol_id, name)
+                        self._forget_definitions(name)
                 if path not in self._files:
                     self._add_to_folders(path)
                 self._files[path] = record
@@ -330,6 +337,7 @@ class WorkspaceIndex:
         names = self._symbols_by_file.pop(file_id, ())
         for symbol_id, name in names:
             self._names.remove(symbol_id, name)
+            self._forget_definitions(name)
         counts = self._folder_names.get(folder)
         if counts is not None:
             for _, name in names:
@@ -338,6 +346,10 @@ class WorkspaceIndex:
                     counts[name] = left
                 else:
                     counts.pop(name, None)
+
+    def _forget_definitions(self, name: str) -> None:
+        self._by_name.pop((name, False), None)
+        self._by_name.pop((name, True), None)
 
     def _count_folder_names(self, folder: Path, names: list[tuple[int, str]]) -> None:
         counts = self._folder_names.get(folder)
@@ -539,7 +551,7 @@ class WorkspaceIndex:
         """Every symbol with exactly this name, across the workspace."""
         if not self.has_definition(name):
             return []  # most names near a cursor are locals: no query for them
-        return self._query(self._store.symbols_named, name, default=[])
+        return self._definitions_named(name, top_level_only=False)
 
     def files_including(self, file_name: str) -> list[tuple[Path, str]]:
         """(file, included path as written) of the includes that may name a file of this name."""
@@ -554,7 +566,21 @@ class WorkspaceIndex:
         """The symbols with exactly this name that are not members of a class."""
         if not self.has_definition(name):
             return []
-        return self._query(lambda wanted: self._store.symbols_named(wanted, top_level_only=True), name, default=[])
+        return self._definitions_named(name, top_level_only=True)
+
+    def _definitions_named(self, name: str, top_level_only: bool) -> list[Symbol]:
+        key = (name, top_level_only)
+        with self._lock:
+            found = self._by_name.get(key)
+            generation = self.generation
+        if found is None:
+            found = self._query(lambda wanted: self._store.symbols_named(wanted, top_level_only), name, default=[])
+            with self._lock:
+                if self.generation == generation:  # no file changed meanwhile: the answer is current
+                    if len(self._by_name) >= MAX_REMEMBERED_NAMES:
+                        self._by_name.clear()
+                    self._by_name[key] = found
+        return list(found)  # a copy: callers sort and filter what they get
 
     def has_definition(self, name: str) -> bool:
         """Whether any indexed symbol has exactly this name (from memory, no query)."""

@@ -261,3 +261,25 @@ def test_a_worker_that_dies_costs_time_not_results(project, db_path, monkeypatch
         stats = index.build()
         assert stats.parsed == 9 and names(index.definitions("greet")) == ["greet"]
     assert "parse worker" in caplog.text
+
+
+def test_definitions_asked_before_follow_every_change_of_the_files_defining_them(project, db_path):
+    """Definitions by name are remembered between queries; a change to a file that defines or
+    defined a name must show in the next answer, lines included."""
+    path = project / "sample.py"
+    with open_index(project, db_path) as index:
+        index.build()
+        before = index.definitions("greet")
+        assert names(before) == ["greet"] and names(index.top_level_definitions("greet")) == ["greet"]
+        text = path.read_text()
+        index.update_document(path, "\n\n\n" + text)  # the same names, three lines lower
+        assert [s.start_line for s in index.top_level_definitions("greet")] == [before[0].start_line + 3]
+        index.update_document(path, text.replace("def greet", "def welcome"))
+        assert index.definitions("greet") == [] and names(index.definitions("welcome")) == ["welcome"]
+        index.definitions("welcome").clear()  # a caller's copy: what the index remembers is untouched
+        assert names(index.definitions("welcome")) == ["welcome"]
+        index.close_document(path)
+        assert names(index.definitions("greet")) == ["greet"] and index.definitions("welcome") == []
+        path.unlink()
+        index.refresh_paths([path])
+        assert index.definitions("greet") == [] and index.top_level_definitions("greet") == []
