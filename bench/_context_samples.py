@@ -217,6 +217,8 @@ class _FileSampler:
         if not 1 <= len(found) <= MAX_NAME_TARGETS:
             return []
         language = self.entry.language
+        if _bound_in_function(node, name):
+            return []  # a local variable or parameter of that name: no other file's definition
         if self._imported(name):
             return found
         if language in _IMPORTING:
@@ -349,6 +351,71 @@ def _is_test_file(path: Path) -> bool:
     name = path.name
     parts = set(path.parts[:-1])
     return name.startswith("test_") or name.endswith(_TEST_SUFFIXES) or bool(parts & {"__tests__", "tests", "test"})
+
+
+# Where a function's locals are bound: Python and JavaScript/TypeScript (the languages whose
+# names come through imports, which a local of the same name hides).
+_FUNCTIONS = frozenset(
+    {"function_definition", "lambda", "function_declaration", "function_expression", "arrow_function"}
+    | {"method_definition", "generator_function_declaration"}
+)
+_PARAMETER_LISTS = frozenset({"parameters", "lambda_parameters", "formal_parameters", "as_pattern_target"})
+# (node, field): the part of a statement or pattern that binds the names in it.
+_BINDING_SLOTS = frozenset(
+    {
+        ("assignment", "left"),
+        ("augmented_assignment", "left"),
+        ("for_statement", "left"),
+        ("for_in_clause", "left"),
+        ("named_expression", "name"),
+        ("default_parameter", "name"),
+        ("typed_default_parameter", "name"),
+        ("variable_declarator", "name"),
+        ("for_in_statement", "left"),
+        ("catch_clause", "parameter"),
+        ("assignment_pattern", "left"),
+        ("pair_pattern", "value"),
+        ("required_parameter", "pattern"),
+        ("optional_parameter", "pattern"),
+    }
+)
+# Patterns a bound name may sit in, inside one of those parts.
+_PATTERNS = frozenset(
+    {"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern", "dictionary_splat_pattern"}
+    | {"typed_parameter", "object_pattern", "array_pattern", "rest_pattern", "parenthesized_expression"}
+)
+
+
+def _binds(node: Node) -> bool:
+    """Whether this identifier is bound here (assigned, a parameter, a loop variable), not used."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in _PARAMETER_LISTS:
+            return True
+        field = next((name for kind, name in _BINDING_SLOTS if kind == parent.type), None)
+        if field is not None:
+            return parent.child_by_field_name(field) == child
+        if parent.type not in _PATTERNS or (parent.type == "typed_parameter" and child.type == "type"):
+            return False
+        child, parent = parent, parent.parent
+    return False
+
+
+def _bound_in_function(node: Node, name: str) -> bool:
+    """Whether the function around `node` binds `name` itself: then the name is its local."""
+    function = node.parent
+    while function is not None and function.type not in _FUNCTIONS:
+        function = function.parent
+    if function is None:
+        return False
+    stack = [function]
+    while stack:
+        current = stack.pop()
+        if current.type in ("identifier", "shorthand_property_identifier_pattern") and _text(current) == name:
+            if _binds(current):
+                return True
+        stack.extend(current.children)
+    return False
 
 
 def _last_segment(qualified: str) -> str:

@@ -234,9 +234,14 @@ class ContextRetriever:
     def _class_members(self, owner: Symbol, found: _Candidates, cursor: CursorFacts, base: str, score: float) -> None:
         """The members of a class, and of the classes it extends, for `value.` at the cursor."""
         prefer = frozenset(cursor.attributes.get(base, ()))
-        found.add(members_snippet(owner, self.resolver.own_members(owner), score, prefer, cursor.words, self._used))
+        members = self.resolver.own_members(owner)
+        found.add(members_snippet(owner, members, score, prefer, cursor.words, self._used))
+        # A member a subclass overrides is listed with the subclass: its place in a base
+        # class's listing goes to one the cursor can only find there.
+        listed = {member.name for member in members}
         for rank, parent in enumerate(self.resolver.base_classes(owner)):
-            members = self.resolver.own_members(parent)
+            members = [member for member in self.resolver.own_members(parent) if member.name not in listed]
+            listed.update(member.name for member in members)
             if members:
                 score = SCORE_INHERITED - 0.1 * rank
                 found.add(members_snippet(parent, members, score, prefer, cursor.words, self._used))

@@ -56,12 +56,14 @@ CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type"
 IMPLICIT_SCOPE = frozenset({"go", "java", "c", "cpp"})
 _STRING = re.compile(r"""["']([A-Za-z_][\w]*)["']""")
 _BASES = {
-    "python": re.compile(r"^\s*class\s+\w+\s*\((.*)\)\s*$", re.DOTALL),
+    "python": re.compile(r"^\s*class\s+\w+\s*\((.*)\)\s*:?\s*$", re.DOTALL),
     "extends": re.compile(r"\b(?:extends|implements)\s+([^{]+)"),
 }
 
 
 _UNKNOWN = object()  # a fact not read yet
+# A variable that only names another (`_PyFuture = Future`, `Alias: TypeAlias = mod.Klass`).
+_ALIAS = re.compile(r"\s*[A-Za-z_$][\w$]*\s*(?::[^=]*)?=\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)\s*;?\s*$")
 
 
 class FileFacts:
@@ -647,6 +649,7 @@ class Resolver:
             else:
                 candidates = self.resolve_name(entry, base[0], fallback=False)
             for symbol in candidates:
+                symbol = self.aliased_class(symbol) or symbol
                 if symbol.kind in CLASS_KINDS and symbol != owner and symbol not in found:
                     found.append(symbol)
                     found += [s for s in self.base_classes(symbol, depth - 1) if s not in found]
@@ -706,9 +709,25 @@ class Resolver:
             return None
         if len(parts) == 1:
             found = self.resolve_name(entry, parts[0], fallback=parts[0][:1].isupper())
-            return found[0] if found else None
-        found = self.resolve_attribute(entry, parts[-2], parts[-1])
-        return found[0] if found else None
+        else:
+            found = self.resolve_attribute(entry, parts[-2], parts[-1])
+        return (self.aliased_class(found[0]) or found[0]) if found else None
+
+    def aliased_class(self, symbol: Symbol) -> Symbol | None:
+        """The class a variable is another name for (`_PyFuture = Future`, `Alias = mod.Klass`),
+        resolved in the variable's file; None for anything else."""
+        if symbol.kind not in ("variable", "constant"):
+            return None
+        match = _ALIAS.match(symbol.signature)
+        entry = self.entry(symbol.path) if match is not None else None
+        if match is None or entry is None or match.group(1) == symbol.name:
+            return None
+        parts = match.group(1).split(".")
+        if len(parts) == 1:
+            found = self.resolve_name(entry, parts[0], fallback=False)
+        else:
+            found = self.resolve_attribute(entry, parts[-2], parts[-1])
+        return next((s for s in found if s.kind in CLASS_KINDS), None)
 
     def enclosing_class(self, entry: FileEntry, line: int) -> Symbol | None:
         """The class (or struct, or the type of an `impl` block or a Go method's receiver)
@@ -787,7 +806,7 @@ def _base_names(owner: Symbol) -> list[str]:
     """The names of the classes a class's signature says it extends."""
     signature = owner.signature
     if owner.language == "python":
-        match = _BASES["python"].match(signature)
+        match = _BASES["python"].match(re.sub(r"#[^\n]*", "", signature))  # `class A(B):  # why`
         if not match:
             return []
         names = []

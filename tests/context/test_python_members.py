@@ -174,3 +174,42 @@ def test_a_variable_named_like_a_class_the_text_names(tmp_path):
 )
 def test_name_affinity(variable, class_name, affinity):
     assert name_affinity(variable, class_name) == affinity
+
+
+def test_self_in_a_class_extending_an_alias_of_a_class_lists_the_aliased_class(tmp_path):
+    """`class Task(futures._PyFuture)` with `_PyFuture = Future` in futures.py (and a comment
+    after the colon, which the signature keeps)."""
+    index = indexed_workspace(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/futures.py": textwrap.dedent(FUTURES) + "\n_PyFuture = Future\n",
+        },
+    )
+    text = """
+        from . import futures
+
+        class Task(futures._PyFuture):  # the Python implementation
+            def step(self):
+                if self.
+    """
+    result = gather(index, "pkg/tasks.py", text)
+    listings = [s for s in result.snippets if s.kind == "outline" and s.name == "Future"]
+    assert listings and "def done(self): ..." in listings[0].text
+
+
+def test_a_base_class_listing_leaves_out_what_the_subclass_overrides(tmp_path):
+    base = "class Loop:\n" + "".join(f"    def method_{n}(self): ...\n" for n in range(6))
+    index = indexed_workspace(tmp_path, {"loops.py": base})
+    text = """
+        from loops import Loop
+
+        class FastLoop(Loop):
+            def method_0(self): ...
+            def method_1(self):
+                self.
+    """
+    result = gather(index, "fast.py", text)
+    listing = next(s for s in result.snippets if s.kind == "outline" and s.name == "Loop")
+    assert "def method_0" not in listing.text and "def method_1" not in listing.text
+    assert all(f"def method_{n}(self): ..." in listing.text for n in range(2, 6))

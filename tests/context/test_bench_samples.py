@@ -1,0 +1,45 @@
+"""Where the context benchmark puts its cursors: a name a function binds itself is its local,
+not the definition an import of the same name brings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from workspace_fixture import indexed_workspace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from _context_samples import find_samples  # noqa: E402
+
+LIBRARY = "def patch(url):\n    return url\n\n\ndef fetch(url):\n    return url\n"
+USER = '''def versions(text):
+    major, minor, patch = text.split(".")
+    return int(patch)
+
+
+def load(url, fetch=None):
+    return fetch(url)
+
+
+def send(url):
+    for fetch in []:
+        pass
+    return patch(url)
+
+
+from lib import patch, fetch  # noqa: E402
+'''
+
+
+def test_locals_and_parameters_named_like_an_import_are_no_samples(tmp_path):
+    index = indexed_workspace(tmp_path, {"lib.py": LIBRARY, "user.py": USER})
+    try:
+        samples = [s for s in find_samples(index, 100) if s.kind == "name"]
+    finally:
+        index.close()
+    lines = sorted(USER[: s.offset].count("\n") + 1 for s in samples)
+    # Only `patch(url)` in `send`: `versions` binds patch, `load` takes fetch as a parameter,
+    # and `send`'s loop binds fetch (not used after).
+    assert lines == [13]
+    assert all(s.name == "patch" for s in samples)
