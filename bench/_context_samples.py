@@ -236,12 +236,21 @@ class _FileSampler:
         return visible
 
     def _imported(self, name: str) -> bool:
+        """Whether an import of a module of this repository binds `name` (`from typing import
+        Mapping` binds the library's, whatever the repository defines under that name)."""
         for item in self.entry.imports:
-            if item.alias == name or (item.name == name and not item.alias):
-                return True
-            if item.name == "*" and not item.alias and self.entry.language == "python":
+            named = item.alias == name or (item.name == name and not item.alias)
+            wildcard = item.name == "*" and not item.alias and self.entry.language == "python"
+            if (named or wildcard) and self._in_repository(item):
                 return True
         return False
+
+    def _in_repository(self, item) -> bool:
+        """Whether an import names a module (or, in Java, a class) of this repository."""
+        if item.module.startswith((".", "/", "crate::", "super::", "self::")):
+            return True
+        names = {_module_tail(item.module), item.name or ""} - {"", "*"}
+        return any(_is_module_file(path, name) for path in self.files for name in names)
 
     def _included_headers(self) -> set[str]:
         """Base names of the headers this file includes, and those they include (3 levels)."""

@@ -62,6 +62,7 @@ _BASES = {
 
 
 _UNKNOWN = object()  # a fact not read yet
+_ALIASED_KINDS = CLASS_KINDS | {"function"}
 # A variable that only names another (`_PyFuture = Future`, `Alias: TypeAlias = mod.Klass`).
 _ALIAS = re.compile(r"\s*[A-Za-z_$][\w$]*\s*(?::[^=]*)?=\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)\s*;?\s*$")
 
@@ -252,6 +253,11 @@ class Resolver:
         return found
 
     def _resolve_import(self, entry: FileEntry, item: Import, depth: int) -> tuple[Path | None, Symbol | None]:
+        path, symbol = self._resolve_import_step(entry, item, depth)
+        aliased = self.aliased(symbol) if symbol is not None else None
+        return (aliased.path, aliased) if aliased is not None else (path, symbol)
+
+    def _resolve_import_step(self, entry: FileEntry, item: Import, depth: int) -> tuple[Path | None, Symbol | None]:
         path, symbol = self._resolve_import_once(entry, item)
         if symbol is None and path is not None and item.name not in (None, "*") and depth < _MAX_DEPTH:
             target = self.entry(path)
@@ -649,7 +655,7 @@ class Resolver:
             else:
                 candidates = self.resolve_name(entry, base[0], fallback=False)
             for symbol in candidates:
-                symbol = self.aliased_class(symbol) or symbol
+                symbol = self.aliased(symbol) or symbol
                 if symbol.kind in CLASS_KINDS and symbol != owner and symbol not in found:
                     found.append(symbol)
                     found += [s for s in self.base_classes(symbol, depth - 1) if s not in found]
@@ -711,11 +717,12 @@ class Resolver:
             found = self.resolve_name(entry, parts[0], fallback=parts[0][:1].isupper())
         else:
             found = self.resolve_attribute(entry, parts[-2], parts[-1])
-        return (self.aliased_class(found[0]) or found[0]) if found else None
+        return (self.aliased(found[0]) or found[0]) if found else None
 
-    def aliased_class(self, symbol: Symbol) -> Symbol | None:
-        """The class a variable is another name for (`_PyFuture = Future`, `Alias = mod.Klass`),
-        resolved in the variable's file; None for anything else."""
+    def aliased(self, symbol: Symbol) -> Symbol | None:
+        """The class or function a variable is another name for (`_PyFuture = Future`,
+        `make_fn: Final = factory`, `Alias = mod.Klass`), resolved in the variable's file;
+        None for anything else."""
         if symbol.kind not in ("variable", "constant"):
             return None
         match = _ALIAS.match(symbol.signature)
@@ -727,7 +734,7 @@ class Resolver:
             found = self.resolve_name(entry, parts[0], fallback=False)
         else:
             found = self.resolve_attribute(entry, parts[-2], parts[-1])
-        return next((s for s in found if s.kind in CLASS_KINDS), None)
+        return next((s for s in found if s.kind in _ALIASED_KINDS), None)
 
     def enclosing_class(self, entry: FileEntry, line: int) -> Symbol | None:
         """The class (or struct, or the type of an `impl` block or a Go method's receiver)

@@ -43,3 +43,17 @@ def test_locals_and_parameters_named_like_an_import_are_no_samples(tmp_path):
     # and `send`'s loop binds fetch (not used after).
     assert lines == [13]
     assert all(s.name == "patch" for s in samples)
+
+
+def test_a_name_a_library_import_binds_is_no_sample_of_the_repositorys_definition(tmp_path):
+    files = {
+        "compat.py": "Mapping = dict\n",
+        "user.py": "from typing import Mapping\n\n\ndef f(a: Mapping):\n    pass\n",
+        "other.py": "from compat import Mapping\n\n\ndef g(b: Mapping):\n    pass\n",
+    }
+    index = indexed_workspace(tmp_path, files)
+    try:
+        samples = [s for s in find_samples(index, 100) if s.kind == "name"]
+    finally:
+        index.close()
+    assert [(s.path.name, s.name) for s in samples] == [("other.py", "Mapping")]

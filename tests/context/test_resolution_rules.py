@@ -385,6 +385,23 @@ def test_python_stub_declares_what_the_module_lacks(tmp_path):
 # --- the caches ---
 
 
+def test_python_import_of_an_alias_resolves_to_the_function_it_names(tmp_path):
+    """`from .gen import make_fn as factory` where gen says `make_fn: Final = factory`: the
+    definition shown is the function's, not the one-line alias."""
+    index = indexed_workspace(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/gen.py": "def factory(cl, converter):\n    return cl\n\n\nmake_fn: Final = factory\n",
+            "pkg/cols.py": "from .gen import make_fn as factory\n",
+        },
+    )
+    try:
+        assert resolved(index, "pkg/user.py", "from .cols import factory\n", "factory") == ["gen.py:1"]
+    finally:
+        index.close()
+
+
 def test_type_patterns_read_the_same_bindings_for_any_variable():
     text = "a, b := NewThing()\nc := &Other{}\nvar d *Third\nfunc f(e *Fourth) {\n"
     assert next(variable_types(text, len(text), "b", "go")) == TypeHint("NewThing", True)
