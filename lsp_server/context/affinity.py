@@ -5,8 +5,8 @@ mostly shares a word with the line being written (`cookie_header = |` wants
 `get_cookie_header`, `auth: |` wants `Auth`) or with the head of the function around the
 cursor (`def gen_structure_counter(...) -> |` wants `MappingStructureFn`). A name's affinity
 is the share of its words, weighted by how rare each word is among the candidates, that the
-cursor's line and the enclosing head use: a word that every candidate has (`structure` in a
-serialization library) says little, a rare one says much.
+cursor's line, the enclosing head and (less) the lines just above use: a word that every
+candidate has (`structure` in a serialization library) says little, a rare one says much.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from .snippets import name_parts
 
 LINE_WEIGHT = 1.5  # all of a name's words on the cursor's line
 HEADER_WEIGHT = 0.75  # all of them in the head of the definition around the cursor
+NEAR_WEIGHT = 0.6  # all of them in the lines just above (`NEAR_LINES`)
+NEAR_LINES = 12
 PREDICATE_WEIGHT = 0.5  # `is_x`/`hasX` where a condition starts (`if |`, `and |`, `!|`)
 
 _CONDITION_BEFORE = re.compile(r"(?:\b(?:if|elif|while|not|and|or|assert)|&&|\|\||!|\ball\(|\bany\()\s*$")
@@ -38,6 +40,7 @@ class CursorWords:
     line: frozenset[str]  # the words of the cursor's line, up to the cursor
     header: frozenset[str]  # the words of the head of the definition around the cursor
     condition: bool  # the cursor starts a condition
+    near: frozenset[str] = frozenset()  # the names used in the lines just above the cursor's line
 
 
 NO_WORDS = CursorWords(frozenset(), frozenset(), False)
@@ -47,7 +50,14 @@ def cursor_words(text: str, offset: int, header: str) -> CursorWords:
     """The words the code at `offset` uses; `header`: the enclosing definition's head ("" if none)."""
     line_start = text.rfind("\n", 0, offset) + 1
     line = text[line_start:offset]
-    return CursorWords(_words(line), _words(header), _CONDITION_BEFORE.search(line) is not None)
+    above = line_start
+    for _ in range(NEAR_LINES):
+        if above <= 1:
+            above = 0
+            break
+        above = text.rfind("\n", 0, above - 1) + 1
+    near = frozenset(word for word in IDENTIFIER.findall(text, above, line_start) if is_interesting(word))
+    return CursorWords(_words(line), _words(header), _CONDITION_BEFORE.search(line) is not None, near)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -60,7 +70,7 @@ def _words(text: str) -> frozenset[str]:
 
 class NameAffinity:
     """Affinity of each of a set of candidate names with the code at the cursor (0 to
-    `LINE_WEIGHT + HEADER_WEIGHT + PREDICATE_WEIGHT`)."""
+    the sum of the weights)."""
 
     def __init__(self, names: Iterable[str], cursor: CursorWords):
         self.cursor = cursor
@@ -68,6 +78,10 @@ class NameAffinity:
         self.frequency: Counter = Counter()
         for name in self.candidates:
             self.frequency.update(set(words_of(name)))
+        # The words of the other names used above: a candidate used there is a near name of
+        # its own (and an import list above would give every candidate its own words).
+        others = cursor.near - set(self.candidates)
+        self.near_words = frozenset(word for name in others for word in words_of(name)) - cursor.line
 
     def _rarity(self, word: str) -> float:
         return math.log(1 + len(self.candidates) / max(1, self.frequency[word]))
@@ -75,10 +89,12 @@ class NameAffinity:
     def __call__(self, name: str) -> float:
         words = set(words_of(name))
         score = 0.0
-        if words & (self.cursor.line | self.cursor.header):
+        cursor = self.cursor
+        if words & (cursor.line | cursor.header | self.near_words):
             total = sum(self._rarity(word) for word in words)
-            score += LINE_WEIGHT * sum(self._rarity(word) for word in words & self.cursor.line) / total
-            score += HEADER_WEIGHT * sum(self._rarity(word) for word in words & self.cursor.header) / total
+            places = ((LINE_WEIGHT, cursor.line), (HEADER_WEIGHT, cursor.header), (NEAR_WEIGHT, self.near_words))
+            for weight, around in places:
+                score += weight * sum(self._rarity(word) for word in words & around) / total
         if self.cursor.condition and _PREDICATE.match(name):
             score += PREDICATE_WEIGHT
         return score

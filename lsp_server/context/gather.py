@@ -84,8 +84,8 @@ SCORE_FALLBACK_DEFAULT = 0.6
 SCORE_IMPORTED = 1.0  # + up to 0.9 for names used often in the file
 SCORE_RECENT_USE = 0.3  # + for an imported name used close above the cursor
 SCORE_PENDING = 0.3  # + for an imported name not used yet: the file will use it somewhere
-# (+ `affinity.NameAffinity`: up to 2.75 for a name whose words the cursor's line and the
-# enclosing definition's head use)
+# (+ `affinity.NameAffinity`: up to 3.35 for a name whose words the cursor's line, the
+# enclosing definition's head and the lines above use)
 SCORE_IMPORTED_MAX = 3.4  # below the members of `value.` at the cursor, whatever the words say
 SCORE_TYPE_POSITION = 0.9  # + for a class or type alias where the cursor expects a type
 SCORE_MODULE_OUTLINE = 0.9

@@ -75,3 +75,20 @@ def test_an_import_not_used_yet_ranks_above_one_used_once_far_above(tmp_path):
     )
     scores = _imported_scores(tmp_path, text)
     assert scores["to_native_string"] > scores["iter_slices"]
+
+
+def test_words_of_the_names_used_just_above_count_less_than_the_lines():
+    names = ["list_structure_factory", "is_mutable_set", "tuple_factory"]
+    text = "    hooks = [\n        (is_deque, deque_structure_hook),\n        (is_sequence, "
+    affinity = NameAffinity(names, cursor_words(text, len(text), ""))
+    assert affinity("list_structure_factory") > 0.0 == affinity("tuple_factory") == affinity("is_mutable_set")
+    line = "    structure_hook = "
+    on_the_line = NameAffinity(names, cursor_words(line, len(line), ""))("list_structure_factory")
+    assert affinity("list_structure_factory") < on_the_line
+
+
+def test_the_candidates_own_names_above_give_them_no_words():
+    """An import list above the cursor names every candidate: that says nothing of which comes."""
+    text = f"from lib import {', '.join(NAMES)}\n\n\ndef run():\n    value = "
+    affinity = NameAffinity(NAMES, cursor_words(text, len(text), "def run():"))
+    assert all(affinity(name) == 0.0 for name in NAMES)
