@@ -231,6 +231,14 @@ class ContextRetriever:
         members = self.resolver.facts(entry).members.get(symbol.qualified_name, [])
         return definition_snippet(symbol, entry, self.sources, score, members, compact, self._used)
 
+    def _add_definition(self, found: _Candidates, symbol: Symbol, score: float, compact: bool = False) -> None:
+        """A definition; for a variable that names a function or class (`make_fn = factory`),
+        that definition too: the alias line says which name, the other what it takes."""
+        found.add(self._definition(symbol, score, compact))
+        aliased = self.resolver.aliased(symbol)
+        if aliased is not None:
+            found.add(self._definition(aliased, score - 0.01, compact))
+
     def _class_members(self, owner: Symbol, found: _Candidates, cursor: CursorFacts, base: str, score: float) -> None:
         """The members of a class, and of the classes it extends, for `value.` at the cursor."""
         prefer = frozenset(cursor.attributes.get(base, ()))
@@ -293,7 +301,7 @@ class ContextRetriever:
                 if symbol.kind in CLASS_KINDS:
                     self._class_members(symbol, found, cursor, base, SCORE_ATTRIBUTE_TARGET)
                 else:
-                    found.add(self._definition(symbol, SCORE_ATTRIBUTE_TARGET))
+                    self._add_definition(found, symbol, SCORE_ATTRIBUTE_TARGET)
             return
         owner = self.owners.type_of(entry, cursor, base, thorough=True)
         if owner is not None:
@@ -304,7 +312,7 @@ class ContextRetriever:
                 if symbol.kind in CLASS_KINDS:
                     self._class_members(symbol, found, cursor, base, SCORE_ATTRIBUTE_TARGET)
                 else:
-                    found.add(self._definition(symbol, SCORE_ATTRIBUTE_TARGET))
+                    self._add_definition(found, symbol, SCORE_ATTRIBUTE_TARGET)
 
     def _names_near_cursor(
         self, entry: FileEntry | None, cursor: CursorFacts, found: _Candidates, clock: _Clock
@@ -316,7 +324,7 @@ class ContextRetriever:
                 if clock.expired():
                     return
                 for symbol in self._definitions_by_name(name, None):
-                    found.add(self._definition(symbol, (SCORE_NEAR_NAME + weight) * SCORE_FALLBACK_DEFAULT))
+                    self._add_definition(found, symbol, (SCORE_NEAR_NAME + weight) * SCORE_FALLBACK_DEFAULT)
             return
         bindings = self.resolver.bindings(entry)
         own = self.resolver.facts(entry).top_level
@@ -340,7 +348,7 @@ class ContextRetriever:
                 if base in SELF_NAMES:  # the class being written: only what other files hold
                     symbols = [symbol for symbol in symbols if symbol.path != entry.path]
             for symbol in symbols:
-                found.add(self._definition(symbol, SCORE_NEAR_NAME + closeness * 0.9))
+                self._add_definition(found, symbol, SCORE_NEAR_NAME + closeness * 0.9)
         for name, weight in near.items():
             if clock.expired():
                 return
@@ -349,18 +357,18 @@ class ContextRetriever:
             if name in bindings:
                 path, imported = self.resolver.resolve_import(entry, bindings[name])
                 if imported is not None:
-                    found.add(self._definition(imported, SCORE_NEAR_NAME + weight))
+                    self._add_definition(found, imported, SCORE_NEAR_NAME + weight)
                 elif path is not None:
                     self._module_outline(path, found, SCORE_MODULE_OUTLINE + weight, frozenset(), cursor.words, 24)
                 continue
             visible = self.resolver.resolve_name(entry, name, fallback=False) if by_name else []
             if visible:
                 for symbol in visible:
-                    found.add(self._definition(symbol, SCORE_NEAR_NAME + weight))
+                    self._add_definition(found, symbol, SCORE_NEAR_NAME + weight)
             elif weight >= 0.3 and by_name:
                 factor = SCORE_FALLBACK_FACTOR.get(entry.language, SCORE_FALLBACK_DEFAULT)
                 for symbol in self._definitions_by_name(name, entry):
-                    found.add(self._definition(symbol, (SCORE_NEAR_NAME + weight) * factor))
+                    self._add_definition(found, symbol, (SCORE_NEAR_NAME + weight) * factor)
 
     def _types_named_like_line(self, entry: FileEntry, cursor: CursorFacts, found: _Candidates) -> None:
         """Where the cursor expects a type (`class ReadLock implements |`), the classes the
@@ -377,7 +385,7 @@ class ContextRetriever:
                 seen.add(name)
                 for symbol in self.resolver.resolve_name(entry, name, fallback=False):
                     if symbol.kind in CLASS_KINDS:
-                        found.add(self._definition(symbol, SCORE_NEAR_NAME + 0.5))
+                        self._add_definition(found, symbol, SCORE_NEAR_NAME + 0.5)
 
     def _definitions_by_name(self, name: str, entry: FileEntry | None) -> list[Symbol]:
         if entry is not None:
@@ -409,7 +417,7 @@ class ContextRetriever:
                     score += SCORE_PENDING
                 if wants_type and _is_type_like(symbol):
                     score += SCORE_TYPE_POSITION
-                found.add(self._definition(symbol, min(score, SCORE_IMPORTED_MAX), compact=True))
+                self._add_definition(found, symbol, min(score, SCORE_IMPORTED_MAX), compact=True)
             elif path is not None:
                 used = frozenset(cursor.attributes.get(name, ()))
                 score = SCORE_MODULE_OUTLINE * (0.5 + 0.5 * usage)
@@ -439,7 +447,7 @@ class ContextRetriever:
                 return
             score = min(SCORE_IMPORTED + 0.9 * counts[name] / top + affinity(name), SCORE_IMPORTED_MAX)
             for symbol in self.resolver.resolve_name(entry, name, fallback=False):
-                found.add(self._definition(symbol, score, compact=True))
+                self._add_definition(found, symbol, score, compact=True)
 
     def _recent(self, recent: RecentEdits | None, found: _Candidates) -> None:
         if recent is None:

@@ -253,11 +253,6 @@ class Resolver:
         return found
 
     def _resolve_import(self, entry: FileEntry, item: Import, depth: int) -> tuple[Path | None, Symbol | None]:
-        path, symbol = self._resolve_import_step(entry, item, depth)
-        aliased = self.aliased(symbol) if symbol is not None else None
-        return (aliased.path, aliased) if aliased is not None else (path, symbol)
-
-    def _resolve_import_step(self, entry: FileEntry, item: Import, depth: int) -> tuple[Path | None, Symbol | None]:
         path, symbol = self._resolve_import_once(entry, item)
         if symbol is None and path is not None and item.name not in (None, "*") and depth < _MAX_DEPTH:
             target = self.entry(path)

@@ -385,9 +385,9 @@ def test_python_stub_declares_what_the_module_lacks(tmp_path):
 # --- the caches ---
 
 
-def test_python_import_of_an_alias_resolves_to_the_function_it_names(tmp_path):
+def test_python_import_of_an_alias_shows_the_alias_and_the_function_it_names(tmp_path):
     """`from .gen import make_fn as factory` where gen says `make_fn: Final = factory`: the
-    definition shown is the function's, not the one-line alias."""
+    alias line says which name it is, the function's definition what it takes."""
     index = indexed_workspace(
         tmp_path,
         {
@@ -397,9 +397,11 @@ def test_python_import_of_an_alias_resolves_to_the_function_it_names(tmp_path):
         },
     )
     try:
-        assert resolved(index, "pkg/user.py", "from .cols import factory\n", "factory") == ["gen.py:1"]
+        assert resolved(index, "pkg/user.py", "from .cols import factory\n", "factory") == ["gen.py:5"]
+        text = shown(index, "pkg/user.py", "from .cols import factory\n\nfactory(")
     finally:
         index.close()
+    assert "make_fn: Final = factory" in text and "def factory(cl, converter)" in text
 
 
 def test_type_patterns_read_the_same_bindings_for_any_variable():
