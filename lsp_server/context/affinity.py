@@ -25,6 +25,8 @@ HEADER_WEIGHT = 0.75  # all of them in the head of the definition around the cur
 NEAR_WEIGHT = 0.6  # all of them in the lines just above (`NEAR_LINES`)
 NEAR_LINES = 12
 PREDICATE_WEIGHT = 0.5  # `is_x`/`hasX` where a condition starts (`if |`, `and |`, `!|`)
+PARALLEL_WEIGHT = 0.8  # the first word of the name a line above has where the cursor is
+PARALLEL_LINES = 3  # lines above searched for one that starts like the cursor's line
 
 _CONDITION_BEFORE = re.compile(r"(?:\b(?:if|elif|while|not|and|or|assert)|&&|\|\||!|\ball\(|\bany\()\s*$")
 _PREDICATE = re.compile(r"_?(?:is|has|can|should|Is|Has|Can|Should)(?:_|[A-Z])")
@@ -41,6 +43,7 @@ class CursorWords:
     header: frozenset[str]  # the words of the head of the definition around the cursor
     condition: bool  # the cursor starts a condition
     near: frozenset[str] = frozenset()  # the names used in the lines just above the cursor's line
+    parallel: str = ""  # the first word of the name at the cursor's place in a line above
 
 
 NO_WORDS = CursorWords(frozenset(), frozenset(), False)
@@ -57,7 +60,40 @@ def cursor_words(text: str, offset: int, header: str) -> CursorWords:
             break
         above = text.rfind("\n", 0, above - 1) + 1
     near = frozenset(word for word in IDENTIFIER.findall(text, above, line_start) if is_interesting(word))
-    return CursorWords(_words(line), _words(header), _CONDITION_BEFORE.search(line) is not None, near)
+    condition = _CONDITION_BEFORE.search(line) is not None
+    return CursorWords(_words(line), _words(header), condition, near, _parallel_word(text, line_start, line))
+
+
+def _parallel_word(text: str, line_start: int, line: str) -> str:
+    """Lines written alike (entries of a table, arms of a dispatch) name alike things: where
+    a line just above starts as the cursor's line does up to the cursor, the first word of
+    the name it has there (`is` for `(is_mapping, ...)` above `(|`)."""
+    if not line.strip():
+        return ""
+    # The cursor's line up to the cursor, any name standing for any name.
+    shape = re.compile(
+        "".join(_NAME if IDENTIFIER.fullmatch(part) else re.escape(part) for part in _PARTS.findall(line))
+    )
+    end = line_start - 1
+    for _ in range(PARALLEL_LINES):
+        if end <= 0:
+            break
+        start = text.rfind("\n", 0, end) + 1
+        match = shape.match(text, start, end)
+        if match is not None:
+            name = IDENTIFIER.match(text, match.end(), end)
+            return _first_word(name.group()) if name is not None else ""
+        end = start - 1
+    return ""
+
+
+def _first_word(name: str) -> str:
+    return _WORD_START.split(name.lstrip("_$"), maxsplit=1)[0].lower()
+
+
+_WORD_START = re.compile(r"_|(?<=[a-z0-9])(?=[A-Z])")
+_PARTS = re.compile(r"[A-Za-z_$][\w$]*|[^A-Za-z_$]+")
+_NAME = r"[A-Za-z_$][\w$]*"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -97,4 +133,6 @@ class NameAffinity:
                 score += weight * sum(self._rarity(word) for word in words & around) / total
         if self.cursor.condition and _PREDICATE.match(name):
             score += PREDICATE_WEIGHT
+        if cursor.parallel and _first_word(name) == cursor.parallel:
+            score += PARALLEL_WEIGHT
         return score

@@ -92,3 +92,15 @@ def test_the_candidates_own_names_above_give_them_no_words():
     text = f"from lib import {', '.join(NAMES)}\n\n\ndef run():\n    value = "
     affinity = NameAffinity(NAMES, cursor_words(text, len(text), "def run():"))
     assert all(affinity(name) == 0.0 for name in NAMES)
+
+
+def test_a_line_above_that_starts_alike_says_what_kind_of_name_comes():
+    names = ["is_deque", "deque_factory", "list_factory"]
+    text = "    hooks = [\n        (is_mapping, mapping_hook),\n        (is_sequence, sequence_hook),\n        ("
+    cursor = cursor_words(text, len(text), "")
+    assert cursor.parallel == "is"
+    affinity = NameAffinity(names, cursor)
+    assert affinity("is_deque") > affinity("deque_factory") == affinity("list_factory") == 0.0
+    second = text + "is_deque, "  # the second place of the row: a hook
+    assert cursor_words(second, len(second), "").parallel == "sequence"
+    assert cursor_words("x = 1\ny = ", 10, "").parallel == ""  # no line above starts like `y = `
