@@ -44,6 +44,16 @@ CORPUS: tuple[Source, ...] = (
     Source("rich", "python", "pypi", "rich==13.9.4", "rich", style="many classes, relative imports"),
     Source("starlette", "python", "pypi", "starlette==0.41.3", "starlette", style="ASGI framework, typing"),
     Source("pygls", "python", "pypi", "pygls==1.3.1", "pygls", style="classes, protocol types"),
+    # Python packages added after the defaults were set, and not tuned on: a check that the
+    # figures above are not fitted to the packages they come from.
+    Source("jinja2", "python", "pypi", "jinja2==3.1.6", "jinja2", style="held out: template engine"),
+    Source("anyio", "python", "pypi", "anyio==4.16.0", "anyio", style="held out: async backends"),
+    Source("h11", "python", "pypi", "h11==0.16.0", "h11", style="held out: small protocol library"),
+    Source("markdown-it", "python", "pypi", "markdown-it-py==4.3.0", "markdown_it", style="held out: parser"),
+    Source("pytest", "python", "pypi", "pytest==9.2.0", "_pytest", style="held out: large, plugins"),
+    Source("urllib3", "python", "pypi", "urllib3==2.8.0", "urllib3", style="held out: HTTP client"),
+    Source("fastapi", "python", "pypi", "fastapi==0.165.0", "fastapi", style="held out: web framework"),
+    Source("pluggy", "python", "pypi", "pluggy==1.7.0", "pluggy", style="held out: plugin hooks"),
     # TypeScript and JavaScript: packages that publish their sources.
     Source("rxjs", "typescript", "npm", "rxjs@7.8.1", "package/src", style="index re-exports, many small modules"),
     Source("query-core", "typescript", "npm", "@tanstack/query-core@5.59.0", "package/src", style="classes, types"),
