@@ -11,8 +11,8 @@ import functools
 import re
 
 IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-# `base.attr` pairs (Python, JS/TS, Go, Java, Rust paths with ::).
-ATTRIBUTE = re.compile(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::)\s*([A-Za-z_$][A-Za-z0-9_$]*)")
+# `base.attr` pairs (Python, JS/TS, Go, Java, Rust paths with ::, C and C++ pointers with ->).
+ATTRIBUTE = re.compile(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::|->)\s*([A-Za-z_$][A-Za-z0-9_$]*)")
 
 KEYWORDS = frozenset(
     [
@@ -204,9 +204,10 @@ def names_near(text: str, offset: int, lines_before: int = 30) -> dict[str, floa
 
 
 def attribute_before_cursor(text: str, offset: int) -> tuple[str, str] | None:
-    """`(base, partial)` when the cursor follows `base.` or `base.par` (an attribute being typed)."""
+    """`(base, partial)` when the cursor follows `base.` or `base.par` (an attribute being typed;
+    also `base::`, and `base->` for a C or C++ pointer)."""
     line_start = text.rfind("\n", 0, offset) + 1
-    match = re.search(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::)([A-Za-z0-9_$]*)$", text[line_start:offset])
+    match = re.search(r"([A-Za-z_$][A-Za-z0-9_$]*)\s*(?:\.|::|->)([A-Za-z0-9_$]*)$", text[line_start:offset])
     return (match.group(1), match.group(2)) if match else None
 
 
@@ -233,4 +234,4 @@ class AttributesUsed:
 
 @functools.lru_cache(maxsize=4096)
 def _attribute_of(base: str) -> re.Pattern[str]:
-    return re.compile(re.escape(base) + r"\.([A-Za-z_$][\w$]*)")
+    return re.compile(re.escape(base) + r"(?:\.|->)([A-Za-z_$][\w$]*)")

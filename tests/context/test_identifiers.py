@@ -27,3 +27,8 @@ def test_relative_path_under_the_root_that_holds_it():
     assert relative_path(Path("/work/ab/pkg/x.py"), roots) == "pkg/x.py"  # not "b/pkg/x.py" under /work/a
     assert relative_path(Path("/work/a/x.py"), roots) == "x.py"
     assert relative_path(Path("/elsewhere/y.py"), roots) == "y.py"
+
+
+def test_attributes_used_through_a_c_pointer():
+    text = "peer->fd = 1;\npeer.len = 2;\nother->fd = 3;"
+    assert AttributesUsed(text, 0, len(text)).get("peer") == {"fd", "len"}

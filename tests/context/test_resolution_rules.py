@@ -312,6 +312,29 @@ def test_c_file_included_by_another_sees_its_headers(tmp_path):
     assert "#define FLAG_RW" in shown(index, "lib/platform.c", text)
 
 
+def test_c_pointer_member_access_lists_the_struct_of_the_pointer(tmp_path):
+    """`peer->` with `struct router_peer *peer` above: the struct's fields, those the file uses
+    on `peer` (through `->` or `.`) first, even for a struct too long to show whole."""
+    fields = "".join(f"    int field_{n:02};\n" for n in range(60))
+    index = indexed_workspace(tmp_path, {"cr.h": f"struct router_peer {{\n{fields}}};\n"})
+    text = """
+        #include "cr.h"
+
+        int close_peer(struct router_peer *peer) {
+            peer->field_57 = 0;
+            return peer->"""
+    path = index.roots[0] / "router.c"
+    text = textwrap.dedent(text).lstrip("\n")
+    index.update_document(path, text)
+    try:
+        result = ContextRetriever(index).gather(path, text, len(text), 200, count_tokens, time_budget_ms=1000)
+    finally:
+        index.close()
+    lead = result.snippets[0]
+    assert lead.kind == "outline" and lead.score == SCORE_ATTRIBUTE_TARGET
+    assert lead.text.startswith("struct router_peer {") and "int field_57" in lead.text
+
+
 def test_c_used_names_that_are_defined_somewhere_come_first(tmp_path):
     locals_ = "\n".join(f"    int v{i} = {i}; v{i} += v{i};" for i in range(60))
     index = indexed_workspace(
