@@ -59,6 +59,7 @@ from .snippets import (
     name_parts,
     outline_snippet,
     relative_path,
+    relevance,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ SIMILARITY_LINES = 12  # lines before the cursor that form the similarity query
 USAGE_CHARS = 20_000  # text before the cursor in which imported names' uses are counted
 MAX_SIBLING_FILES = 24  # files of the cursor's folder searched for similar chunks
 MAX_USED_NAMES = 40  # names used in the file looked up in its package or headers
+MAX_MEMBER_FILES = 4  # other files whose members of the current file's type are listed
 MAX_REMEMBERED_FILES = 4096  # files whose top-level words are kept between requests
 WALL_CAP_MS = 50.0  # the wall-clock limit of one gathering, whatever its CPU time
 # The part of the current file the prompt shows itself, when the caller does not say.
@@ -144,6 +146,7 @@ class ContextRetriever:
         self.chunk_tokens = ChunkTokens()
         self.owners = OwnerFinder(self.resolver)
         self._used: frozenset[str] = frozenset()  # the names the current file uses, per request
+        self._path = Path()  # the current file, per request
         self._words_of_files: dict[tuple[Path, str], tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
 
     def gather(
@@ -185,6 +188,7 @@ class ContextRetriever:
         cursor.used = _uses(text, offset)
         cursor.writing = cursor_words(text, offset, _enclosing_head(entry, cursor_line))
         self._used = frozenset(cursor.used)  # listings put the members the file uses first
+        self._path = path
         steps: list[str] = []
         for name, step in (
             ("attribute", lambda: self._attribute_at_cursor(entry, cursor, found)),
@@ -243,7 +247,10 @@ class ContextRetriever:
         """The members of a class, and of the classes it extends, for `value.` at the cursor."""
         prefer = frozenset(cursor.attributes.get(base, ()))
         members = self.resolver.own_members(owner)
-        found.add(members_snippet(owner, members, score, prefer, cursor.words, self._used))
+        if owner.path == self._path:
+            self._members_elsewhere(owner, members, found, prefer, cursor, score)
+        else:
+            found.add(members_snippet(owner, members, score, prefer, cursor.words, self._used))
         # A member a subclass overrides is listed with the subclass: its place in a base
         # class's listing goes to one the cursor can only find there.
         listed = {member.name for member in members}
@@ -253,6 +260,27 @@ class ContextRetriever:
             if members:
                 score = SCORE_INHERITED - 0.1 * rank
                 found.add(members_snippet(parent, members, score, prefer, cursor.words, self._used))
+
+    def _members_elsewhere(
+        self, owner: Symbol, members: list[Symbol], found: _Candidates, prefer, cursor: CursorFacts, score: float
+    ) -> None:
+        """A type of the file being edited: the prompt shows the file itself, so what is listed
+        are the members other files hold (a Go type's methods, a Rust type's `impl` blocks),
+        one listing per file, the files with the most of them first."""
+        by_file: dict[Path, list[Symbol]] = {}
+        for member in members:
+            if member.path != owner.path:
+                by_file.setdefault(member.path, []).append(member)
+
+        def likely(item: tuple[Path, list[Symbol]]) -> tuple[int, int, int]:
+            names = {member.name for member in item[1]}
+            related = max((relevance(name, cursor.words) for name in names), default=0)
+            return -len(prefer & names), -related, -len(names)
+
+        ranked = sorted(by_file.items(), key=likely)
+        for rank, (path, held) in enumerate(ranked[:MAX_MEMBER_FILES]):
+            place = (path, min(m.start_line for m in held), max(m.end_line for m in held))
+            found.add(members_snippet(owner, held, score - 0.02 * rank, prefer, cursor.words, self._used, place=place))
 
     def _module_outline(
         self, path: Path, found: _Candidates, score: float, prefer: frozenset[str], words, limit: int

@@ -244,10 +244,13 @@ def members_snippet(
     words: frozenset[str] = frozenset(),
     used: frozenset[str] = frozenset(),
     limit: int = 60,
+    place: tuple[Path, int, int] | None = None,
 ) -> Snippet:
     """A class's signature and the one-line signatures of its members (for `value.` before
     the cursor, where the value is of that class), ordered like `outline_snippet`. It is an
-    outline: it lists, and does not keep the definition of one member from being shown whole."""
+    outline: it lists, and does not keep the definition of one member from being shown whole.
+    `place` (file, first and last line): where the members are, when not in the class's file
+    (a Go type's methods in another file of its package)."""
 
     def render() -> str:
         head = owner.signature.split("\n")[0].rstrip()
@@ -257,18 +260,8 @@ def members_snippet(
         lines = _listing(constructors[:1] + listed, prefer | {"__init__", "constructor"}, words, limit, used)
         return "\n".join([head] + ["    " + line for line in lines])
 
-    return Snippet(
-        owner.path,
-        owner.start_line,
-        owner.end_line,
-        "",
-        "outline",
-        score,
-        owner.language,
-        owner.name,
-        render=render,
-        whole=False,
-    )
+    path, start, end = place if place is not None else (owner.path, owner.start_line, owner.end_line)
+    return Snippet(path, start, end, "", "outline", score, owner.language, owner.name, render=render, whole=False)
 
 
 def relevance(name: str, words: frozenset[str]) -> int:

@@ -77,8 +77,8 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
         (_rightmost(_JSDOC_PARAM), False),
     ],
     "go": [
-        (_rightmost(rf"(?<![\w.]){_V}\s*(?:,\s*{_NAME}\s*)?:?=\s*&?(?P<t>{_DOTTED})\s*\{{"), False),
-        (_rightmost(rf"(?<![\w.]){_V}\s*(?:,\s*{_NAME}\s*)?:?=\s*(?P<t>{_DOTTED})\s*\("), True),
+        (_rightmost(rf"(?<![\w.]){_V}\s*(?:,\s*{_NAME}\s*)*:?=\s*&?(?P<t>{_DOTTED})\s*\{{"), False),
+        (_rightmost(rf"(?<![\w.]){_V}\s*(?:,\s*{_NAME}\s*)*:?=\s*(?P<t>{_DOTTED})\s*\("), True),
         (_rightmost(rf"\bvar\s+{_V}\s+\*?(?P<t>{_DOTTED})"), False),
         (_rightmost(rf"[(,]\s*{_V}\s+(?:\.\.\.)?\*?(?P<t>{_DOTTED})"), False),
     ],

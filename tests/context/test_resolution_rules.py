@@ -196,6 +196,48 @@ def test_go_receiver_of_a_long_method_types_its_members(tmp_path):
     assert "ListenAndServe" in shown(index, "run.go", text, dedent=False)
 
 
+def test_go_type_of_the_current_file_lists_the_methods_other_files_hold(tmp_path):
+    """`c.` on a type the file being edited declares: the file is in the prompt already, the
+    methods the package's other files give the type are listed, the file whose names go with
+    the cursor's words first; also through a call with several results (`cmd, _, err :=`)."""
+    index = indexed_workspace(
+        tmp_path,
+        {
+            "go.mod": "module example.com/app\n",
+            "flags.go": "package app\n\nfunc (c *Command) ValidateFlagGroups() error {\n\treturn nil\n}\n",
+            "zsh.go": "".join(f"package app\n\nfunc (c *Command) GenZsh{n}() error {{ return nil }}\n" for n in range(1)),
+            "command.go": "",
+        },
+    )
+    text = """
+        package app
+
+        type Command struct {
+        \tUse string
+        }
+
+        func (c *Command) Find(args []string) (*Command, []string, error) {
+        \treturn c, args, nil
+        }
+
+        func (c *Command) execute() error {
+        \tif err := c.ValidateRequiredFlags(); err != nil {
+        \t\treturn err
+        \t}
+        \tfound, _, err := c.Find(nil)
+        \treturn found."""
+    path = index.roots[0] / "command.go"
+    text = textwrap.dedent(text).lstrip("\n").replace("\\t", "\t")
+    index.update_document(path, text)
+    try:
+        result = ContextRetriever(index).gather(path, text, len(text), 400, count_tokens, time_budget_ms=1000)
+    finally:
+        index.close()
+    lead = result.snippets[0]
+    assert lead.kind == "outline" and lead.path.name == "flags.go"
+    assert lead.text.startswith("type Command struct") and "ValidateFlagGroups() error" in lead.text
+
+
 def test_go_test_helpers_in_other_test_files_of_the_package(tmp_path):
     index = indexed_workspace(
         tmp_path,
