@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import sysconfig
@@ -88,14 +89,20 @@ def _head(symbol: Symbol) -> str:
     return symbol.signature.split("\n")[0].strip()
 
 
+_GO_RECEIVER = re.compile(r"^func\s*\([^)]*\)\s*")
+
+
 def shows(snippet: Snippet, symbol: Symbol) -> bool:
     """Whether a snippet's text shows a definition: the first line of its signature, within
-    the lines the snippet covers (an outline covers its whole file)."""
+    the lines the snippet covers (an outline covers its whole file). A listing of a Go type's
+    methods shows them without the receiver (`Close() error` under `type Conn struct {`)."""
     if snippet.path != symbol.path:
         return False
     if snippet.kind != "outline" and not snippet.start_line <= symbol.start_line <= snippet.end_line:
         return False
     head = _head(symbol)
+    if snippet.kind == "outline" and symbol.language == "go" and symbol.parent is not None:
+        head = _GO_RECEIVER.sub("", head)
     return bool(head) and head in snippet.materialize()
 
 

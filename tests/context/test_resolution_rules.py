@@ -236,6 +236,7 @@ def test_go_type_of_the_current_file_lists_the_methods_other_files_hold(tmp_path
     lead = result.snippets[0]
     assert lead.kind == "outline" and lead.path.name == "flags.go"
     assert lead.text.startswith("type Command struct") and "ValidateFlagGroups() error" in lead.text
+    assert "func (c *Command)" not in lead.text  # the method set's form: no receiver on every line
 
 
 def test_go_test_helpers_in_other_test_files_of_the_package(tmp_path):
