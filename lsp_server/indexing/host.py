@@ -8,6 +8,7 @@ file once per pause, not once per keystroke.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -58,6 +59,7 @@ class IndexHost:
             started = time.perf_counter()
             self.stats = await loop.run_in_executor(self._executor, build)
             log.info("indexed %d files in %.2fs", self.stats.files, time.perf_counter() - started)
+            settle_the_heap()
         finally:
             self.building = False
         await loop.run_in_executor(self._executor, self._start_watching)
@@ -123,3 +125,12 @@ class IndexHost:
 
         self._executor.submit(close)
         self._executor.shutdown(wait=False)
+
+
+def settle_the_heap() -> None:
+    """After the index is built, most objects the server has will live as long as it does.
+    A full garbage collection walks them all, and one that started inside a completion's
+    context gathering cost it tens of milliseconds; frozen, they are left out of every
+    collection to come (reference counting still frees them when they go)."""
+    gc.collect()
+    gc.freeze()

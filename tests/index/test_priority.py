@@ -41,3 +41,20 @@ def test_the_server_index_thread_runs_niced():
         assert host._executor.submit(thread_priority).result() == min(19, thread_priority() + INDEX_NICENESS)
     finally:
         host.shutdown()
+
+
+def test_the_heap_is_frozen_once_the_index_is_built(tmp_path):
+    """What the index loaded stays out of later garbage collections (a full one inside a
+    completion's context gathering cost it tens of milliseconds)."""
+    import asyncio
+    import gc
+
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n")
+    host = IndexHost()
+    gc.unfreeze()
+    try:
+        asyncio.run(host.start([tmp_path], db_path=tmp_path / "index.sqlite3"))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        host.shutdown()
