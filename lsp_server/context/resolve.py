@@ -25,8 +25,9 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..index import FileEntry, Import, Symbol, WorkspaceIndex
 from .modules import JS_LANGUAGES, ModuleFinder
@@ -61,6 +62,7 @@ _BASES = {
 }
 
 
+_T = TypeVar("_T")
 _UNKNOWN = object()  # a fact not read yet
 _ALIASED_KINDS = CLASS_KINDS | {"function"}
 # A variable that only names another (`_PyFuture = Future`, `Alias: TypeAlias = mod.Klass`).
@@ -139,12 +141,8 @@ class Resolver:
         # entries of files on disk, between requests, with when their file was last looked at
         self._saved: dict[Path, tuple[FileEntry, float]] = {}
         self._facts: dict[tuple[Path, str], FileFacts] = {}
-        self._names: dict[tuple[Path, str, str, bool], list[Symbol]] = {}  # per-request memo of resolve_name
-        self._own_members: dict[tuple[Path, str], list[Symbol]] = {}  # per-request memo of own_members
-        self._definitions: dict[str, list[Symbol]] = {}  # per-request memo of the index's definitions
-        self._imports: dict[tuple, tuple[Path | None, Symbol | None]] = {}  # per-request memo of resolve_import
-        self._headers: dict[tuple[Path, str, int], list[Path]] = {}  # per-request memo of included_headers
-        self._rust_modules: dict[tuple, tuple[Path | None, str]] = {}  # per-request memo of rust_module
+        # Answers of one request (`_remembered`), keyed by (question, its arguments...).
+        self._memo: dict[tuple, Any] = {}
         self._includers_by_path: dict[Path, list[Path]] = {}  # file -> the files that include it
         self._includers_layout: int | None = None
 
@@ -152,14 +150,17 @@ class Resolver:
         """Start of one request. `changed`: files the editor changed lately (their entries
         are fetched again even when the file on disk looks the same)."""
         self._entries = {}
-        self._names = {}
-        self._own_members = {}
-        self._definitions = {}
-        self._imports = {}
-        self._headers = {}
-        self._rust_modules = {}
+        self._memo = {}
         for path in changed:
             self._saved.pop(path, None)
+
+    def _remembered(self, key: tuple, compute: Callable[[], _T]) -> _T:
+        """The answer to a question asked before in this request, else `compute()`'s."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = compute()
+            return found
 
     def invalidate(self, paths) -> None:
         """Forget remembered entries (the server calls this when the index changed them)."""
@@ -246,11 +247,8 @@ class Resolver:
         A name the module only imports itself (a re-export in an `__init__.py` or an `index.ts`,
         a `pub use`) is followed through that module's own imports, a few steps at most.
         Answers are remembered until the next `begin`."""
-        key = (entry.path, entry.hash, item, depth)
-        found = self._imports.get(key)
-        if found is None:
-            found = self._imports[key] = self._resolve_import(entry, item, depth)
-        return found
+        key = ("import", entry.path, entry.hash, item, depth)
+        return self._remembered(key, lambda: self._resolve_import(entry, item, depth))
 
     def _resolve_import(self, entry: FileEntry, item: Import, depth: int) -> tuple[Path | None, Symbol | None]:
         path, symbol = self._resolve_import_once(entry, item)
@@ -307,11 +305,7 @@ class Resolver:
         module. `use super::*` inside `mod tests { ... }` names the file around it, and a path
         through an inline module (`crate::test::X` with `pub mod test { ... }` in lib.rs)
         names the file that declares that module. Remembered until the next `begin`."""
-        key = (entry.path, entry.hash, item)
-        found = self._rust_modules.get(key)
-        if found is None:
-            found = self._rust_modules[key] = self._rust_module(entry, item)
-        return found
+        return self._remembered(("rust module", entry.path, entry.hash, item), lambda: self._rust_module(entry, item))
 
     def _rust_module(self, entry: FileEntry, item: Import) -> tuple[Path | None, str]:
         parts = [part for part in item.module.split("::") if part]
@@ -439,19 +433,13 @@ class Resolver:
         target, what wildcard imports bring, what the file sees unimported (its package, its
         headers), then (when `fallback`) workspace definitions of that name, nearest first.
         Answers are remembered until the next `begin`."""
-        key = (entry.path, entry.hash, name, fallback)
-        found = self._names.get(key)
-        if found is None:
-            found = self._names[key] = self._resolve_name(entry, name, fallback)
-        return found
+        key = ("name", entry.path, entry.hash, name, fallback)
+        return self._remembered(key, lambda: self._resolve_name(entry, name, fallback))
 
     def top_level_definitions(self, name: str) -> list[Symbol]:
         """The index's top-level definitions of a name, remembered until the next `begin` (a
         name is looked up in a package, then across the workspace, then as a class: one query)."""
-        found = self._definitions.get(name)
-        if found is None:
-            found = self._definitions[name] = self.index.top_level_definitions(name)
-        return found
+        return self._remembered(("definitions", name), lambda: self.index.top_level_definitions(name))
 
     def _resolve_name(self, entry: FileEntry, name: str, fallback: bool) -> list[Symbol]:
         if fallback:  # what the file itself says first, as asked without the fallback
@@ -519,11 +507,9 @@ class Resolver:
         """The headers a C/C++ file includes, and those they include, nearest first; for a
         source file that other files include (`#include "impl.c"`), also those files and
         what they include. Remembered until the next `begin`."""
-        key = (entry.path, entry.hash, depth)
-        found = self._headers.get(key)
-        if found is None:
-            found = self._headers[key] = self._included_headers(entry, depth)
-        return found
+        return self._remembered(
+            ("headers", entry.path, entry.hash, depth), lambda: self._included_headers(entry, depth)
+        )
 
     def _included_headers(self, entry: FileEntry, depth: int) -> list[Path]:
         found: list[Path] = []
@@ -603,11 +589,8 @@ class Resolver:
         """The members a class-like symbol defines itself (for Go, Rust and C++ also those
         defined in other files of its package, which hold its methods). Remembered until the
         next `begin`."""
-        key = (owner.path, owner.qualified_name)
-        found = self._own_members.get(key)
-        if found is None:
-            found = self._own_members[key] = self._find_own_members(owner)
-        return list(found)
+        key = ("own members", owner.path, owner.qualified_name)
+        return list(self._remembered(key, lambda: self._find_own_members(owner)))
 
     def _find_own_members(self, owner: Symbol) -> list[Symbol]:
         entry = self.entry(owner.path)
