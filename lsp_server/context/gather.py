@@ -175,8 +175,7 @@ class ContextRetriever:
         cursor_line = text.count("\n", 0, offset)
         if window_lines is None:
             window_lines = (max(0, cursor_line - DEFAULT_WINDOW_BEFORE), cursor_line + DEFAULT_WINDOW_AFTER)
-        self.resolver.invalidate([path])  # the current file: always as the index has it now
-        entry = self.resolver.entry(path)
+        entry = self.resolver.current(path)
         found = _Candidates()
         cursor = CursorFacts(
             text,

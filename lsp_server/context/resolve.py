@@ -162,6 +162,14 @@ class Resolver:
             found = self._memo[key] = compute()
             return found
 
+    def current(self, path: Path) -> FileEntry | None:
+        """The entry of the file being edited, as the index has it now: an editor buffer's
+        remembered one while the index holds the same version, a file's read again."""
+        saved = self._saved.get(path)
+        if saved is not None and saved[0].mtime_ns:
+            del self._saved[path]
+        return self.entry(path)
+
     def invalidate(self, paths) -> None:
         """Forget remembered entries (the server calls this when the index changed them)."""
         for path in paths:
@@ -173,19 +181,21 @@ class Resolver:
 
     def entry(self, path: Path) -> FileEntry | None:
         """The index's entry for a file. Fetching one from the index's database costs up to a
-        millisecond for a large file, so entries of files on disk are remembered between
-        requests while the file's modification time stays the same; entries of editor buffers
-        (mtime 0) are fetched once per request."""
+        few milliseconds for a large file, so entries are remembered between requests: those
+        of files on disk while the file's modification time stays the same, those of editor
+        buffers (mtime 0) while the index holds the same version (its hash, asked from memory)."""
         if path in self._entries:
             return self._entries[path]
         saved = self._saved.pop(path, None)  # put back last: the least recently used go first
         entry, checked = saved if saved is not None else (None, 0.0)
         now = time.monotonic()
-        if entry is not None and now - checked >= RECHECK_SECONDS:
+        if entry is not None and not entry.mtime_ns:
+            entry = entry if self.index.file_hash(path) == entry.hash else None
+        elif entry is not None and now - checked >= RECHECK_SECONDS:
             entry, checked = (entry, now) if _same_mtime(path, entry.mtime_ns) else (None, 0.0)
         if entry is None:
             entry, checked = self.index.file(path), now
-        if entry is not None and entry.mtime_ns:
+        if entry is not None:
             if len(self._saved) >= _MAX_SAVED_ENTRIES:
                 self._saved.pop(next(iter(self._saved)))
             self._saved[path] = (entry, checked)
@@ -703,6 +713,9 @@ class Resolver:
         None for anything else."""
         if symbol.kind not in ("variable", "constant"):
             return None
+        return self._remembered(("aliased", symbol), lambda: self._aliased(symbol))
+
+    def _aliased(self, symbol: Symbol) -> Symbol | None:
         match = _ALIAS.match(symbol.signature)
         entry = self.entry(symbol.path) if match is not None else None
         if match is None or entry is None or match.group(1) == symbol.name:

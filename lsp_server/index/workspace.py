@@ -603,6 +603,13 @@ class WorkspaceIndex:
         with self._lock:
             return sorted(self._files)
 
+    def file_hash(self, path: Path) -> str | None:
+        """The content hash of the file's entry as the index holds it now (no query), or None."""
+        path = _normalize(path)
+        with self._lock:
+            record = self._files.get(path)
+        return record.hash if record is not None else None
+
     def has_file(self, path: Path) -> bool:
         """Whether the index holds this file (no database query: a set lookup)."""
         with self._lock:

@@ -528,6 +528,35 @@ def test_one_query_per_name_and_member_list_per_request(tmp_path, monkeypatch):
     assert calls["top_level_definitions"] == 2
 
 
+def test_the_edited_buffers_entry_is_read_again_only_when_the_index_has_a_new_version(tmp_path, monkeypatch):
+    """Keystrokes between two index updates find the same version of the buffer: its entry
+    (a few milliseconds to read for a large file) is not read from the database again."""
+    index = indexed_workspace(tmp_path, {"lib.py": "def helper():\n    return 1\n"})
+    path = index.roots[0] / "main.py"
+    reads: list[Path] = []
+    original = index.file
+
+    def counting(wanted):
+        reads.append(wanted)
+        return original(wanted)
+
+    monkeypatch.setattr(index, "file", counting)
+    retriever = ContextRetriever(index)
+    try:
+        text = "from lib import helper\n\nhelper("
+        index.update_document(path, text)
+        for typed in ("", "1", "12"):  # typed after the update, not indexed yet
+            retriever.gather(path, text + typed, len(text + typed), 200, count_tokens, time_budget_ms=1000)
+        assert reads.count(path) == 1
+        index.update_document(path, text + "12)\n")
+        retriever.gather(path, text + "12)\n", len(text) + 4, 200, count_tokens, time_budget_ms=1000)
+        assert reads.count(path) == 2  # a new version in the index: read again
+        entry = retriever.resolver.current(path)
+        assert entry is not None and entry.hash == index.file_hash(path)
+    finally:
+        index.close()
+
+
 def test_folder_names_follow_edits(tmp_path):
     index = indexed_workspace(tmp_path, {"pkg/a.go": "package pkg\n\nfunc Alpha() {}\n", "pkg/b.go": "package pkg\n"})
     folder = index.roots[0] / "pkg"
