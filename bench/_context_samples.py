@@ -249,6 +249,8 @@ class _FileSampler:
         """Whether an import names a module (or, in Java, a class) of this repository."""
         if item.module.startswith((".", "/", "crate::", "super::", "self::")):
             return True
+        if self.entry.language == "rust" and item.module.split("::")[0] in ("std", "core"):
+            return False  # Rust's standard crates, whatever modules the repository names alike
         names = {_module_tail(item.module), item.name or ""} - {"", "*"}
         return any(_is_module_file(path, name) for path in self.files for name in names)
 

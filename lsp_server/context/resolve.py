@@ -85,7 +85,9 @@ class FileFacts:
             if local == ".":  # Go's dot import: the package's names, unqualified
                 self.wildcards.append(item)
             elif local and local != "_":
-                self.bindings[local] = item
+                # Bound twice, the first import is the one meant: the other is a fallback
+                # (`except ImportError:`) or another configuration's (`#[cfg(test)] use ...`).
+                self.bindings.setdefault(local, item)
         self.top_level: dict[str, Symbol] = {}
         self.members: dict[str, list[Symbol]] = {}
         for symbol in entry.symbols:

@@ -57,3 +57,17 @@ def test_a_name_a_library_import_binds_is_no_sample_of_the_repositorys_definitio
     finally:
         index.close()
     assert [(s.path.name, s.name) for s in samples] == [("other.py", "Mapping")]
+
+
+def test_a_rust_std_or_core_import_is_no_sample_of_a_module_named_alike(tmp_path):
+    files = {
+        "src/mem.rs": "pub fn swap() {}\n",
+        "src/lib.rs": "mod mem;\n",
+        "src/user.rs": "use core::mem;\n\nfn f() -> usize {\n    mem::size_of::<u8>()\n}\n",
+    }
+    index = indexed_workspace(tmp_path, files)
+    try:
+        samples = find_samples(index, 100)
+    finally:
+        index.close()
+    assert [s for s in samples if s.path.name == "user.rs"] == []

@@ -470,6 +470,28 @@ def test_python_import_of_an_alias_shows_the_alias_and_the_function_it_names(tmp
     assert "make_fn: Final = factory" in text and "def factory(cl, converter)" in text
 
 
+def test_a_name_bound_twice_resolves_through_its_first_import(tmp_path):
+    """`try: from .fast import X` / `except ImportError: from .slow import X`, and Rust's
+    `#[cfg(not(test))] use crate::boxed::Box;` before `#[cfg(test)] use std::boxed::Box;`."""
+    index = indexed_workspace(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/fast.py": "def parse(text):\n    return text\n",
+            "pkg/slow.py": "def parse(text):\n    return text\n",
+            "src/boxed.rs": "pub struct Box<T> {\n    value: T,\n}\n",
+            "src/lib.rs": "",
+        },
+    )
+    python = "try:\n    from .fast import parse\nexcept ImportError:\n    from .slow import parse\n"
+    rust = "#[cfg(not(test))]\nuse crate::boxed::Box;\n#[cfg(test)]\nuse std::boxed::Box;\n"
+    try:
+        assert resolved(index, "pkg/user.py", python, "parse") == ["fast.py:1"]
+        assert resolved(index, "src/rc.rs", rust, "Box") == ["boxed.rs:1"]
+    finally:
+        index.close()
+
+
 def test_type_patterns_read_the_same_bindings_for_any_variable():
     text = "a, b := NewThing()\nc := &Other{}\nvar d *Third\nfunc f(e *Fourth) {\n"
     assert next(variable_types(text, len(text), "b", "go")) == TypeHint("NewThing", True)
