@@ -345,7 +345,7 @@ class ContextRetriever:
         self, entry: FileEntry | None, cursor: CursorFacts, found: _Candidates, clock: _Clock
     ) -> None:
         text, offset = cursor.text, cursor.offset
-        near = names_near(text, offset, LINES_BEFORE)
+        near = names_near(text, offset, LINES_BEFORE, entry.language if entry is not None else "")
         if entry is None:
             for name, weight in near.items():
                 if clock.expired():
@@ -463,7 +463,7 @@ class ContextRetriever:
             for name, _count in counts.most_common()
             if name not in facts.top_level
             and name not in facts.bindings
-            and is_interesting(name)
+            and is_interesting(name, entry.language)
             and self.index.has_definition(name)
         )
         names = list(itertools.islice(unimported, MAX_USED_NAMES))

@@ -171,8 +171,17 @@ KEYWORDS = frozenset(
 )
 
 
-def is_interesting(word: str) -> bool:
-    return len(word) >= 2 and word not in KEYWORDS
+# Keywords in Python only: elsewhere ordinary names (Go's testify defines `func True`).
+PYTHON_CONSTANTS = frozenset({"True", "False", "None"})
+
+
+def is_interesting(word: str, language: str = "") -> bool:
+    """Whether a word may name a definition; `language` "" means any (Python's keywords count)."""
+    if len(word) < 2:
+        return False
+    if word in PYTHON_CONSTANTS:
+        return language not in ("", "python")
+    return word not in KEYWORDS
 
 
 def token_set(text: str) -> frozenset[str]:
@@ -180,7 +189,7 @@ def token_set(text: str) -> frozenset[str]:
     return frozenset(word for word in IDENTIFIER.findall(text) if is_interesting(word))
 
 
-def names_near(text: str, offset: int, lines_before: int = 30) -> dict[str, float]:
+def names_near(text: str, offset: int, lines_before: int = 30, language: str = "") -> dict[str, float]:
     """Identifiers used in the `lines_before` lines before the cursor's line and in that line up
     to the cursor, each with a weight: higher for names nearer the cursor and used more often.
     The dictionary is ordered most relevant first."""
@@ -198,7 +207,7 @@ def names_near(text: str, offset: int, lines_before: int = 30) -> dict[str, floa
     for number, line in enumerate(lines):
         closeness = 1.0 / (1.0 + (last - number) / 8.0)  # 1 on the cursor's line, 0.2 thirty lines up
         for word in IDENTIFIER.findall(line):
-            if is_interesting(word):
+            if is_interesting(word, language):
                 weights[word] = max(weights.get(word, 0.0), closeness) + 0.05
     return dict(sorted(weights.items(), key=lambda item: -item[1]))
 

@@ -239,6 +239,23 @@ def test_go_type_of_the_current_file_lists_the_methods_other_files_hold(tmp_path
     assert "func (c *Command)" not in lead.text  # the method set's form: no receiver on every line
 
 
+def test_go_functions_named_like_python_constants_are_names_like_any_other(tmp_path):
+    """testify's `True` and `False` are Go functions: in Python they would be keywords."""
+    index = indexed_workspace(
+        tmp_path,
+        {
+            "go.mod": "module example.com/assert\n",
+            "assertions.go": "package assert\n\nfunc True(t TestingT, value bool) bool {\n\treturn value\n}\n",
+            "assertions_test.go": "",
+        },
+    )
+    text = "package assert\n\nfunc TestTrue(t *testing.T) {\n\tTrue(t, true)\n\tif !"
+    try:
+        assert "func True(t TestingT, value bool) bool" in shown(index, "assertions_test.go", text, dedent=False)
+    finally:
+        index.close()
+
+
 def test_go_test_helpers_in_other_test_files_of_the_package(tmp_path):
     index = indexed_workspace(
         tmp_path,
