@@ -70,6 +70,7 @@ SKIPPED_STATEMENTS = frozenset(
     }
 )
 SELF_NAMES = frozenset({"self", "this", "cls"})
+CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type"})
 # Members of the languages' own types: uses of these mostly mean the library's member.
 _PYTHON_BUILTIN_MEMBERS = frozenset(
     name
@@ -291,6 +292,12 @@ class _FileSampler:
             owned = [s for s in members if _last_segment(s.parent or "") == base]
             if owned:
                 return "member", owned[:MAX_NAME_TARGETS]
+            # `Class.name` where the class is not the repository's, or is and has no such
+            # member: another class's member of that name is no answer (`Buffer.from` is
+            # Node's, not the repository's `Headers.from`). A capitalized variable (Go's
+            # `DefaultClient.Do`) goes on as any variable.
+            if all(s.kind in CLASS_KINDS for s in self.definitions(base)):
+                return "", []
         if name in _COMMON_MEMBERS.get(self.entry.language, frozenset()):
             return "", []
         if 1 <= len(members) <= MAX_MEMBER_TARGETS and len(every) == len(members):

@@ -71,3 +71,21 @@ def test_a_rust_std_or_core_import_is_no_sample_of_a_module_named_alike(tmp_path
     finally:
         index.close()
     assert [s for s in samples if s.path.name == "user.rs"] == []
+
+
+def test_a_member_on_a_class_that_is_not_its_owner_is_no_sample(tmp_path):
+    """`Buffer.from(...)` is Node's: the repository's only `from` (a static method of
+    `Headers`) is no answer there; `Headers.from` is one."""
+    files = {
+        "headers.js": "export default class Headers {\n  static from(thing) {\n    return thing;\n  }\n}\n",
+        "user.js": (
+            "import Headers from './headers.js';\n\nexport function f(x) {\n"
+            "  const a = Buffer.from(x);\n  return Headers.from(a);\n}\n"
+        ),
+    }
+    index = indexed_workspace(tmp_path, files)
+    try:
+        samples = [s for s in find_samples(index, 100) if s.kind == "member"]
+    finally:
+        index.close()
+    assert [(s.base, s.name) for s in samples] == [("Headers", "from")]
