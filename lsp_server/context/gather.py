@@ -186,6 +186,9 @@ class ContextRetriever:
         )
         cursor.used = _uses(text, offset)
         cursor.writing = cursor_words(text, offset, _enclosing_head(entry, cursor_line))
+        # Listings put first the members whose words the code around uses, the enclosing
+        # function's name and parameters included (`close()` wants `is_closed`).
+        cursor.words = cursor.words | cursor.writing.header
         self._used = frozenset(cursor.used)  # listings put the members the file uses first
         self._path = path
         steps: list[str] = []
