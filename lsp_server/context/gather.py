@@ -241,14 +241,14 @@ class ContextRetriever:
         """A definition; for a variable that names a function or class (`make_fn = factory`),
         that definition too: the alias line says which name, the other what it takes."""
         found.add(self._definition(symbol, score, compact))
-        aliased = self.resolver.aliased(symbol)
+        aliased = self.resolver.classes.aliased(symbol)
         if aliased is not None:
             found.add(self._definition(aliased, score - 0.01, compact))
 
     def _class_members(self, owner: Symbol, found: _Candidates, cursor: CursorFacts, base: str, score: float) -> None:
         """The members of a class, and of the classes it extends, for `value.` at the cursor."""
         prefer = frozenset(cursor.attributes.get(base, ()))
-        members = self.resolver.own_members(owner)
+        members = self.resolver.classes.own_members(owner)
         if owner.path == self._path:
             self._members_elsewhere(owner, members, found, prefer, cursor, score)
         else:
@@ -256,8 +256,8 @@ class ContextRetriever:
         # A member a subclass overrides is listed with the subclass: its place in a base
         # class's listing goes to one the cursor can only find there.
         listed = {member.name for member in members}
-        for rank, parent in enumerate(self.resolver.base_classes(owner)):
-            members = [member for member in self.resolver.own_members(parent) if member.name not in listed]
+        for rank, parent in enumerate(self.resolver.classes.base_classes(owner)):
+            members = [member for member in self.resolver.classes.own_members(parent) if member.name not in listed]
             listed.update(member.name for member in members)
             if members:
                 score = SCORE_INHERITED - 0.1 * rank
@@ -374,7 +374,7 @@ class ContextRetriever:
                 symbols = self.resolver.resolve_attribute(entry, base, attr)
             else:
                 owner = self.owners.type_of(entry, cursor, base)
-                symbols = self.resolver.members(owner, attr) if owner is not None else []
+                symbols = self.resolver.classes.members(owner, attr) if owner is not None else []
                 if base in SELF_NAMES:  # the class being written: only what other files hold
                     symbols = [symbol for symbol in symbols if symbol.path != entry.path]
             for symbol in symbols:

@@ -67,7 +67,7 @@ class OwnerFinder:
         cursor.types[base] = None  # `a = b.x` and `b = a.y` must not send this round in circles
         owner: Symbol | None = None
         if base in SELF_NAMES:
-            owner = self.resolver.enclosing_class(entry, cursor.line)
+            owner = self.resolver.classes.enclosing_class(entry, cursor.line)
             if owner is None and entry.language == "rust":
                 owner = self._open_impl_type(entry, cursor)
             if owner is None and entry.language in JS_LANGUAGES:
@@ -141,13 +141,15 @@ class OwnerFinder:
         if not holder or "." in holder or holder in self.resolver.bindings(entry) or holder[:1].isupper():
             if hint.member:
                 targets = self.resolver.resolve_attribute(entry, holder, attr) if holder else []
-                return next(filter(None, map(self.resolver.value_type, targets)), None)
-            return self.resolver.resolve_type(entry, hint)
+                return next(filter(None, map(self.resolver.classes.value_type, targets)), None)
+            return self.resolver.classes.resolve_type(entry, hint)
         owner = self.type_of(entry, cursor, holder, thorough)  # `v = variable.member` or `variable.method()`
         if owner is None:
             return None
-        for member in self.resolver.members(owner, attr):
-            typed = self.resolver.returned_type(member) if hint.call else self.resolver.value_type(member)
+        for member in self.resolver.classes.members(owner, attr):
+            typed = (
+                self.resolver.classes.returned_type(member) if hint.call else self.resolver.classes.value_type(member)
+            )
             if typed is not None:
                 return typed
         return None
@@ -164,8 +166,10 @@ class OwnerFinder:
             return classes[0] if classes else None
 
         def fit(owner: Symbol) -> tuple[int, int]:
-            bases = self.resolver.base_classes(owner)
-            members = self.resolver.own_members(owner) + [m for base in bases for m in self.resolver.own_members(base)]
+            bases = self.resolver.classes.base_classes(owner)
+            members = self.resolver.classes.own_members(owner) + [
+                m for base in bases for m in self.resolver.classes.own_members(base)
+            ]
             return len(used.intersection(member.name for member in members)), len(bases)
 
         return max(classes, key=fit)
@@ -240,7 +244,7 @@ class OwnerFinder:
         imported one, its package's or its headers' (`extern struct config conf;`)."""
         for symbol in self.resolver.resolve_name(entry, base, fallback=False):
             if symbol.kind not in CLASS_KINDS:
-                return self.resolver.value_type(symbol)
+                return self.resolver.classes.value_type(symbol)
         return None
 
     def _field_type(self, entry: FileEntry, cursor: CursorFacts, base: str, thorough: bool) -> Symbol | None:
@@ -248,9 +252,9 @@ class OwnerFinder:
         `this.client.` where the class declares `private final Client client;`). A class cut
         at the cursor parses as no class: then (for the base at the cursor) the declarations
         further up the text than `variable_types` searches, nearest first."""
-        around = self.resolver.enclosing_class(entry, cursor.line)
-        for member in self.resolver.members(around, base) if around is not None else []:
-            typed = self.resolver.value_type(member)
+        around = self.resolver.classes.enclosing_class(entry, cursor.line)
+        for member in self.resolver.classes.members(around, base) if around is not None else []:
+            typed = self.resolver.classes.value_type(member)
             if typed is not None:
                 return typed
         if around is not None or not thorough:

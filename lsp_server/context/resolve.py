@@ -11,9 +11,9 @@
   finally, when asked, any workspace definition of that name, nearest first. A Python module's
   `.pyi` stub answers for what the module itself lacks; a Rust path may go through an inline
   `mod x { ... }` of a file.
-- which definition is `base.attr`, where base is an imported module, a class, or a variable of
-  a known type (`resolve_attribute`, `class_members`, `resolve_type`)? A class's members
-  include Go methods in other files of its package and Rust `impl` blocks elsewhere in its crate.
+- which definition is `base.attr`, where base is an imported module or a class
+  (`resolve_attribute`)? What a class has, its members, bases and the types its code names,
+  `Resolver.classes` answers (classes.py).
 It is shared by context retrieval and hover. Module lookups are remembered per (folder,
 module); a remembered file that the index no longer has is looked up again. Within one request
 (`begin`), answers to the questions asked many times (names, imports, members, a name's
@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..index import FileEntry, Import, Symbol, WorkspaceIndex
-from .modules import JS_LANGUAGES, ModuleFinder
-from .types import TypeHint, innermost_type, member_type, return_type
+from .classes import CLASS_KINDS, ClassQueries
+from .modules import ModuleFinder
 
 _MAX_CACHED_MODULES = 4096
 # A remembered entry's file is looked at again (os.stat) at most this often: the index's own
@@ -49,24 +49,13 @@ FALLBACK_KINDS = frozenset(
 # Languages whose wildcard imports also bring what the imported module itself imports
 # (`from .x import *` in an `__init__.py`, `export * from`, `pub use a::*`).
 _REEXPORTING = frozenset({"python", "javascript", "typescript", "tsx", "rust"})
-# Languages whose types get members in other files: Go methods anywhere in the package, Rust
-# `impl` blocks anywhere in the crate.
-_MEMBERS_ELSEWHERE = frozenset({"go", "rust"})
-CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type"})
 # Languages where a file sees names it does not import: its package's, or its headers'.
 IMPLICIT_SCOPE = frozenset({"go", "java", "c", "cpp"})
 _STRING = re.compile(r"""["']([A-Za-z_][\w]*)["']""")
-_BASES = {
-    "python": re.compile(r"^\s*class\s+\w+\s*\((.*)\)\s*:?\s*$", re.DOTALL),
-    "extends": re.compile(r"\b(?:extends|implements)\s+([^{]+)"),
-}
 
 
 _T = TypeVar("_T")
 _UNKNOWN = object()  # a fact not read yet
-_ALIASED_KINDS = CLASS_KINDS | {"function"}
-# A variable that only names another (`_PyFuture = Future`, `Alias: TypeAlias = mod.Klass`).
-_ALIAS = re.compile(r"\s*[A-Za-z_$][\w$]*\s*(?::[^=]*)?=\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)\s*;?\s*$")
 
 
 class FileFacts:
@@ -136,6 +125,7 @@ class Resolver:
     def __init__(self, index: WorkspaceIndex):
         self.index = index
         self.finder = ModuleFinder(index)
+        self.classes = ClassQueries(self)  # members, bases and types of classes
         # (folder, language, module) -> its files, in order and as a set (a Go package's many)
         self._modules: dict[tuple[str, str, str], tuple[tuple[Path, ...], frozenset[Path]]] = {}
         self._layout: int | None = None  # the index's layout_generation the module paths hold for
@@ -156,7 +146,7 @@ class Resolver:
         for path in changed:
             self._saved.pop(path, None)
 
-    def _remembered(self, key: tuple, compute: Callable[[], _T]) -> _T:
+    def remembered(self, key: tuple, compute: Callable[[], _T]) -> _T:
         """The answer to a question asked before in this request, else `compute()`'s."""
         try:
             return self._memo[key]
@@ -260,7 +250,7 @@ class Resolver:
         a `pub use`) is followed through that module's own imports, a few steps at most.
         Answers are remembered until the next `begin`."""
         key = ("import", entry.path, entry.hash, item, depth)
-        return self._remembered(key, lambda: self._resolve_import(entry, item, depth))
+        return self.remembered(key, lambda: self._resolve_import(entry, item, depth))
 
     def _resolve_import(self, entry: FileEntry, item: Import, depth: int) -> tuple[Path | None, Symbol | None]:
         path, symbol = self._resolve_import_once(entry, item)
@@ -317,7 +307,7 @@ class Resolver:
         module. `use super::*` inside `mod tests { ... }` names the file around it, and a path
         through an inline module (`crate::test::X` with `pub mod test { ... }` in lib.rs)
         names the file that declares that module. Remembered until the next `begin`."""
-        return self._remembered(("rust module", entry.path, entry.hash, item), lambda: self._rust_module(entry, item))
+        return self.remembered(("rust module", entry.path, entry.hash, item), lambda: self._rust_module(entry, item))
 
     def _rust_module(self, entry: FileEntry, item: Import) -> tuple[Path | None, str]:
         parts = [part for part in item.module.split("::") if part]
@@ -390,7 +380,7 @@ class Resolver:
             for path in files:  # a static import: a member of the class `module` names
                 owner = self._top_level(path, path.stem)
                 if owner is not None:
-                    for member in self.members(owner, item.name or ""):
+                    for member in self.classes.members(owner, item.name or ""):
                         return path, member
             return (files[0], None) if files else (None, None)
         path = self.module_file(entry.path, item.module, language)
@@ -419,7 +409,7 @@ class Resolver:
         entry = self.entry(path)
         found = self.facts(entry).top_level.get(name) if entry is not None else None
         if path.suffix == ".py" and (found is None or found.kind == "class"):
-            stub = self._stub_entry(path)
+            stub = self.stub_entry(path)
             declared = self.facts(stub).top_level.get(name) if stub is not None else None
             if found is None or (declared is not None and self._declares_more(declared, found)):
                 return declared
@@ -435,7 +425,7 @@ class Resolver:
         defined = {m.name for m in self.facts(module_entry).members.get(module_class.qualified_name, ())}
         return bool(declared - defined)
 
-    def _stub_entry(self, path: Path) -> FileEntry | None:
+    def stub_entry(self, path: Path) -> FileEntry | None:
         """The `.pyi` stub next to a Python module, when the index has one."""
         stub = path.with_suffix(".pyi")
         return self.entry(stub) if self.index.has_file(stub) else None
@@ -446,12 +436,12 @@ class Resolver:
         headers), then (when `fallback`) workspace definitions of that name, nearest first.
         Answers are remembered until the next `begin`."""
         key = ("name", entry.path, entry.hash, name, fallback)
-        return self._remembered(key, lambda: self._resolve_name(entry, name, fallback))
+        return self.remembered(key, lambda: self._resolve_name(entry, name, fallback))
 
     def top_level_definitions(self, name: str) -> list[Symbol]:
         """The index's top-level definitions of a name, remembered until the next `begin` (a
         name is looked up in a package, then across the workspace, then as a class: one query)."""
-        return self._remembered(("definitions", name), lambda: self.index.top_level_definitions(name))
+        return self.remembered(("definitions", name), lambda: self.index.top_level_definitions(name))
 
     def _resolve_name(self, entry: FileEntry, name: str, fallback: bool) -> list[Symbol]:
         if fallback:  # what the file itself says first, as asked without the fallback
@@ -519,9 +509,7 @@ class Resolver:
         """The headers a C/C++ file includes, and those they include, nearest first; for a
         source file that other files include (`#include "impl.c"`), also those files and
         what they include. Remembered until the next `begin`."""
-        return self._remembered(
-            ("headers", entry.path, entry.hash, depth), lambda: self._included_headers(entry, depth)
-        )
+        return self.remembered(("headers", entry.path, entry.hash, depth), lambda: self._included_headers(entry, depth))
 
     def _included_headers(self, entry: FileEntry, depth: int) -> list[Path]:
         found: list[Path] = []
@@ -578,173 +566,13 @@ class Resolver:
                 forwarded = self._exported_by(target, attr, 1) if target is not None else None
                 return [forwarded[1]] if forwarded is not None and forwarded[1] is not None else []
             if symbol is not None:
-                return self.members(symbol, attr)
+                return self.classes.members(symbol, attr)
         classes = self.resolve_name(entry, base) if base[:1].isupper() else []
         for symbol in classes:
-            found = self.members(symbol, attr)
+            found = self.classes.members(symbol, attr)
             if found:
                 return found
         return []
-
-    def members(self, owner: Symbol, attr: str) -> list[Symbol]:
-        """The member `attr` of a class-like symbol (its own, else one it inherits)."""
-        own = [symbol for symbol in self.own_members(owner) if symbol.name == attr]
-        if own:
-            return own
-        for base in self.base_classes(owner):
-            inherited = [symbol for symbol in self.own_members(base) if symbol.name == attr]
-            if inherited:
-                return inherited
-        return []
-
-    def own_members(self, owner: Symbol) -> list[Symbol]:
-        """The members a class-like symbol defines itself (for Go, Rust and C++ also those
-        defined in other files of its package, which hold its methods). Remembered until the
-        next `begin`."""
-        key = ("own members", owner.path, owner.qualified_name)
-        return list(self._remembered(key, lambda: self._find_own_members(owner)))
-
-    def _find_own_members(self, owner: Symbol) -> list[Symbol]:
-        entry = self.entry(owner.path)
-        if entry is None:
-            return []
-        found = list(self.facts(entry).members.get(owner.qualified_name, ()))
-        stub = self._stub_entry(owner.path) if owner.path.suffix == ".py" else None
-        if stub is not None:  # what the module leaves undeclared (C-accelerated, dynamic), its stub says
-            known = {member.name for member in found}
-            found += [m for m in self.facts(stub).members.get(owner.qualified_name, ()) if m.name not in known]
-        if owner.language in _MEMBERS_ELSEWHERE:
-            found += [
-                member for member in self.index.members_of(owner.qualified_name) if self._shares_scope(owner, member)
-            ]
-        return found
-
-    def _shares_scope(self, owner: Symbol, member: Symbol) -> bool:
-        """Whether a member defined in another file belongs to `owner`: in Go, a method in
-        another file of its package (tests only for a test file's type); in Rust, an `impl`
-        in another file of its crate."""
-        if member.path == owner.path or member.language != owner.language:
-            return False
-        if owner.language == "go":
-            return member.path.parent == owner.path.parent and (
-                owner.path.name.endswith("_test.go") or not member.path.name.endswith("_test.go")
-            )
-        root = self.finder.rust_crate_root(owner.path)
-        return root is not None and root in member.path.parents
-
-    def base_classes(self, owner: Symbol, depth: int = 3) -> list[Symbol]:
-        """The classes a class extends (and theirs), resolved in the file that defines it."""
-        entry = self.entry(owner.path)
-        if entry is None or depth <= 0:
-            return []
-        found: list[Symbol] = []
-        for name in _base_names(owner):
-            base = name.replace("::", ".").split(".")
-            if len(base) >= 2:
-                candidates = self.resolve_attribute(entry, base[-2], base[-1])
-            else:
-                candidates = self.resolve_name(entry, base[0], fallback=False)
-            for symbol in candidates:
-                symbol = self.aliased(symbol) or symbol
-                if symbol.kind in CLASS_KINDS and symbol != owner and symbol not in found:
-                    found.append(symbol)
-                    found += [s for s in self.base_classes(symbol, depth - 1) if s not in found]
-        return found
-
-    # --- types ---
-
-    def resolve_type(self, entry: FileEntry, hint: TypeHint) -> Symbol | None:
-        """The class a `TypeHint` names: the type itself, or what the called function returns."""
-        symbol = self._named(entry, hint.name)
-        if not hint.call:
-            return symbol if symbol is not None and symbol.kind in CLASS_KINDS else None
-        if symbol is None:
-            return None
-        if symbol.kind in CLASS_KINDS:
-            return symbol  # `Client(...)`: a constructor call
-        if entry.language == "rust" and hint.name.count("::") and symbol.kind in ("function", "method"):
-            owner = self._named(entry, hint.name.rsplit("::", 1)[0])
-            if owner is not None and owner.kind in CLASS_KINDS:  # `Type::make()`
-                returned = return_type(symbol.signature, symbol.name, symbol.language)
-                if returned in ("Self", owner.name):
-                    return owner
-        return self.returned_type(symbol)
-
-    def returned_type(self, function: Symbol) -> Symbol | None:
-        """The class a function or method says it returns, resolved where it is defined
-        (`Self` and `this`: the method's own class)."""
-        returned = return_type(function.signature, function.name, function.language)
-        home = self.entry(function.path) if returned else None
-        if home is None:
-            return None
-        if returned in ("Self", "this") and function.parent:
-            returned = re.split(r"\.|::", function.parent)[-1]
-        found = self._named(home, returned)
-        return found if found is not None and found.kind in CLASS_KINDS else None
-
-    def value_type(self, symbol: Symbol) -> Symbol | None:
-        """The class of what a field, property or variable holds, as its own definition
-        declares it (`client: Client`, `Client client;`, `self.client = Client()`); a class
-        itself for a class. Resolved in the file that defines it."""
-        if symbol.kind in CLASS_KINDS:
-            return symbol
-        if symbol.kind in ("function", "method", "module"):
-            return None
-        signature = symbol.signature
-        if symbol.language == "python":
-            signature = re.sub(r"^\s*(?:self|cls)\s*\.\s*", "", signature)
-        hint = member_type(signature, symbol.name, symbol.language)
-        home = self.entry(symbol.path) if hint is not None else None
-        if hint is None or home is None:
-            return None
-        return self.resolve_type(home, hint)
-
-    def _named(self, entry: FileEntry, dotted: str) -> Symbol | None:
-        parts = [part for part in re.split(r"\.|::", dotted) if part]
-        if not parts:
-            return None
-        if len(parts) == 1:
-            found = self.resolve_name(entry, parts[0], fallback=parts[0][:1].isupper())
-        else:
-            found = self.resolve_attribute(entry, parts[-2], parts[-1])
-        return (self.aliased(found[0]) or found[0]) if found else None
-
-    def aliased(self, symbol: Symbol) -> Symbol | None:
-        """The class or function a variable is another name for (`_PyFuture = Future`,
-        `make_fn: Final = factory`, `Alias = mod.Klass`), resolved in the variable's file;
-        None for anything else."""
-        if symbol.kind not in ("variable", "constant"):
-            return None
-        return self._remembered(("aliased", symbol), lambda: self._aliased(symbol))
-
-    def _aliased(self, symbol: Symbol) -> Symbol | None:
-        match = _ALIAS.match(symbol.signature)
-        entry = self.entry(symbol.path) if match is not None else None
-        if match is None or entry is None or match.group(1) == symbol.name:
-            return None
-        parts = match.group(1).split(".")
-        if len(parts) == 1:
-            found = self.resolve_name(entry, parts[0], fallback=False)
-        else:
-            found = self.resolve_attribute(entry, parts[-2], parts[-1])
-        return next((s for s in found if s.kind in _ALIASED_KINDS), None)
-
-    def enclosing_class(self, entry: FileEntry, line: int) -> Symbol | None:
-        """The class (or struct, or the type of an `impl` block or a Go method's receiver)
-        around a line of the file."""
-        best: Symbol | None = None
-        for symbol in entry.symbols:
-            if symbol.start_line <= line <= symbol.end_line:
-                if symbol.kind in CLASS_KINDS and (best is None or symbol.start_line >= best.start_line):
-                    best = symbol
-        if best is not None:
-            return best
-        for symbol in entry.symbols:  # a method of an impl block or with a receiver
-            if symbol.kind == "method" and symbol.parent and symbol.start_line <= line <= symbol.end_line:
-                found = self.resolve_name(entry, re.split(r"\.|::", symbol.parent)[-1], fallback=False)
-                if found:
-                    return found[0]
-        return None
 
     def exported_names(self, entry: FileEntry) -> frozenset[str] | None:
         """A Python module's `__all__` (the names `from module import *` brings), or None."""
@@ -800,51 +628,6 @@ def _line_text(entry: FileEntry, line: int) -> str:
             lines = chunk.text.split("\n")
             return lines[line - chunk.start_line] if line - chunk.start_line < len(lines) else ""
     return ""
-
-
-def _base_names(owner: Symbol) -> list[str]:
-    """The names of the classes a class's signature says it extends."""
-    signature = owner.signature
-    if owner.language == "python":
-        match = _BASES["python"].match(re.sub(r"#[^\n]*", "", signature))  # `class A(B):  # why`
-        if not match:
-            return []
-        names = []
-        for part in _split_top_level(match.group(1)):
-            if "=" in part:
-                continue  # metaclass=..., total=False
-            name = innermost_type(part) if "[" in part else part.strip()
-            if re.fullmatch(r"[A-Za-z_][\w.]*", name) and name not in ("object", "Generic", "Protocol"):
-                names.append(name)
-        return names
-    if owner.language in JS_LANGUAGES or owner.language == "java":
-        names = []
-        for match in _BASES["extends"].finditer(signature):
-            for part in _split_top_level(match.group(1).split(" implements ")[0]):
-                name = re.sub(r"<.*", "", part).strip()
-                if re.fullmatch(r"[A-Za-z_$][\w$.]*", name):
-                    names.append(name)
-        return names
-    return []
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split at commas outside brackets."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in text:
-        if char in "([{<":
-            depth += 1
-        elif char in ")]}>":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [part.strip() for part in parts if part.strip()]
 
 
 def _same_mtime(path: Path, mtime_ns: int) -> bool:

@@ -134,7 +134,7 @@ def _constructor(resolver: Resolver, symbol: Symbol) -> Symbol | None:
         return None
     rust_new = ("new",) if symbol.language == "rust" else ()
     for name in (*CONSTRUCTORS.get(symbol.language, ()), symbol.name, *rust_new):
-        members = [m for m in resolver.members(symbol, name) if m.kind in ("method", "function", "constructor")]
+        members = [m for m in resolver.classes.members(symbol, name) if m.kind in ("method", "function", "constructor")]
         if members:
             return members[0]
     return None
@@ -144,7 +144,7 @@ def _member_of_enclosing_class(resolver: Resolver, entry, line: int, name: str) 
     """`self.name` inside a class: the member of the innermost class around `line`."""
     classes = [s for s in entry.symbols if s.kind in ("class", "struct") and s.start_line <= line <= s.end_line]
     for owner in sorted(classes, key=lambda s: s.start_line, reverse=True):
-        members = resolver.members(owner, name)
+        members = resolver.classes.members(owner, name)
         if members:
             return members[0]
     return None

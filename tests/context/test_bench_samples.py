@@ -10,7 +10,7 @@ from workspace_fixture import indexed_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from _context_samples import find_samples  # noqa: E402
+from _context_samples import find_samples
 
 LIBRARY = "def patch(url):\n    return url\n\n\ndef fetch(url):\n    return url\n"
 USER = '''def versions(text):
