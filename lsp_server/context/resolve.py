@@ -224,10 +224,13 @@ class Resolver:
 
     def module_entries(self, path: Path) -> list[FileEntry]:
         """A module's entries: the file's, or for a Go file the whole package's."""
-        if path.suffix == ".go":
-            return [e for e in (self.entry(p) for p in self.finder.package_files(path.parent, test=False)) if e]
+        if path.suffix == ".go":  # the same package's dozens of files, asked for once per request
+            return list(self.remembered(("package", path.parent), lambda: self._package_entries(path.parent)))
         entry = self.entry(path)
         return [entry] if entry is not None else []
+
+    def _package_entries(self, folder: Path) -> list[FileEntry]:
+        return [entry for entry in map(self.entry, self.finder.package_files(folder, test=False)) if entry]
 
     # --- names ---
 
