@@ -21,7 +21,9 @@ from .snippets import Snippet
 
 MIN_SNIPPET_TOKENS = 12  # with less room left than this, nothing useful fits any more
 MIN_CUT_TOKENS = 48  # a snippet is cut to fit only when at least this much room is left
-BRIEF_SHARE = 0.5  # of the budget, kept for the brief forms of definitions ranked lower
+BRIEF_SHARE = 0.65  # of the budget, kept for the brief forms of definitions ranked lower (naming
+# many definitions beat showing a few whole on the context benchmark: 0.5 -> 0.65 took Python
+# from 93.3% to 93.9%, TypeScript and Go up a little)
 PIECE_TOKENS = 1  # a further snippet of a file already shown: the blank line between them
 # The best candidate, when it is a listing, is what the cursor asks for (the members of `value.`,
 # the names of `module.`): it may take this share of the budget, and no reserve is kept from it.
