@@ -7,6 +7,9 @@ cursor (`def gen_structure_counter(...) -> |` wants `MappingStructureFn`). A nam
 is the share of its words, weighted by how rare each word is among the candidates, that the
 cursor's line, the enclosing head and (less) the lines just above use: a word that every
 candidate has (`structure` in a serialization library) says little, a rare one says much.
+Two more hints: where a condition starts (`if |`), a predicate (`is_x`, `hasX`); and where a
+line just above has the cursor's line's shape (rows of a table), a name that starts as the
+one that line has at the cursor's place.
 """
 
 from __future__ import annotations
