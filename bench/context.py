@@ -16,6 +16,8 @@ Prints recall per repository (and per kind of sample), per language, mean contex
 p50/p95 of the gathering (candidates and ranking, what the time budget bounds; wall clock and
 the gathering thread's CPU time) and of the whole call (plus rendering to token ids).
 `--explain` sorts every miss into why it was missed and shows a few of each (see `explain`).
+`--typed N` puts each cursor N characters into its name (at most all but one), as when a
+suggestion is asked for with part of the name typed.
 """
 
 from __future__ import annotations
@@ -175,7 +177,11 @@ def explain(context: CrossFileContext, sample: Sample, text: str, offset: int, w
     return MISS_UNRESOLVED
 
 
-def measure(name: str, repo: Path, samples: int, tokenizer, with_explain: bool, seed: int, language: str = "") -> Row:
+def measure(
+    name: str, repo: Path, samples: int, tokenizer, with_explain: bool, seed: int, language: str = "", typed: int = 0
+) -> Row:
+    """One repository's row. `typed`: characters of each sample's name already typed at the
+    cursor (at most all but one), as when a suggestion is asked for in the middle of a name."""
     tokenize, fim = tokenizer
     with tempfile.TemporaryDirectory(prefix="infill-bench-context-") as scratch:
         index = WorkspaceIndex([repo], db_path=Path(scratch) / "index.sqlite3", workers=0)
@@ -187,7 +193,8 @@ def measure(name: str, repo: Path, samples: int, tokenizer, with_explain: bool, 
         context = CrossFileContext(lambda: index)
         for sample in chosen:
             text = sample.path.read_bytes().decode("utf-8", "replace")
-            visible = text[: sample.offset]  # everything from the cursor on is hidden
+            cursor = sample.offset + min(typed, len(sample.name) - 1)
+            visible = text[:cursor]  # everything from the cursor on is hidden
             index.update_document(sample.path, visible)
             line = visible.count("\n")
             window = (max(0, line - WINDOW_LINES_BEFORE), line)
@@ -195,7 +202,7 @@ def measure(name: str, repo: Path, samples: int, tokenizer, with_explain: bool, 
             ids, result = context.prompt_tokens(
                 sample.path,
                 visible,
-                sample.offset,
+                cursor,
                 window,
                 BUDGET_TOKENS,
                 TIME_BUDGET_MS,
@@ -212,7 +219,7 @@ def measure(name: str, repo: Path, samples: int, tokenizer, with_explain: bool, 
             found = is_found(result.snippets, sample)
             row.hits.setdefault(sample.kind, []).append(found)
             if not found and with_explain:
-                why = explain(context, sample, visible, sample.offset, window, result.timed_out)
+                why = explain(context, sample, visible, cursor, window, result.timed_out)
                 cursor_line = visible[visible.rfind("\n") + 1 :]
                 row.misses.append(Miss(sample, why, cursor_line))
             index.close_document(sample.path)
@@ -319,6 +326,9 @@ def main() -> int:
         help="sort every miss by its cause and show N examples of each (default 4)",
     )
     parser.add_argument("--json", help="write the per-repository figures to this file")
+    parser.add_argument(
+        "--typed", type=int, default=0, metavar="N", help="characters of each name already typed at the cursor"
+    )
     arguments = parser.parse_args()
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     targets: list[tuple[str, Path, str]]  # name, folder, language ("": the samples' most common)
@@ -340,7 +350,16 @@ def main() -> int:
     rows = []
     for name, path, language in targets:
         rows.append(
-            measure(name, path, arguments.samples, tokenizer, bool(arguments.explain), arguments.seed, language)
+            measure(
+                name,
+                path,
+                arguments.samples,
+                tokenizer,
+                bool(arguments.explain),
+                arguments.seed,
+                language,
+                arguments.typed,
+            )
         )
         print(f"  measured {name}: {_ratio(rows[-1].every):.1%}", file=sys.stderr)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")

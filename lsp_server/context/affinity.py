@@ -7,9 +7,10 @@ cursor (`def gen_structure_counter(...) -> |` wants `MappingStructureFn`). A nam
 is the share of its words, weighted by how rare each word is among the candidates, that the
 cursor's line, the enclosing head and (less) the lines just above use: a word that every
 candidate has (`structure` in a serialization library) says little, a rare one says much.
-Two more hints: where a condition starts (`if |`), a predicate (`is_x`, `hasX`); and where a
-line just above has the cursor's line's shape (rows of a table), a name that starts as the
-one that line has at the cursor's place.
+More hints: a name that starts with what the user has typed of it (`get_coo|`); where a
+condition starts (`if |`), a predicate (`is_x`, `hasX`); and where a line just above has the
+cursor's line's shape (rows of a table), a name that starts as the one that line has at the
+cursor's place.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ NEAR_LINES = 12
 PREDICATE_WEIGHT = 0.5  # `is_x`/`hasX` where a condition starts (`if |`, `and |`, `!|`)
 PARALLEL_WEIGHT = 0.8  # the first word of the name a line above has where the cursor is
 PARALLEL_LINES = 3  # lines above searched for one that starts like the cursor's line
+TYPED_WEIGHT = 2.0  # a name that starts with what the user has typed of the name at the cursor
 
 _CONDITION_BEFORE = re.compile(r"(?:\b(?:if|elif|while|not|and|or|assert)|&&|\|\||!|\ball\(|\bany\()\s*$")
+# A bare name being typed at the cursor (not a member: `x.na|` is for the member listings).
+_TYPED = re.compile(r"(?<![\w$.:>])([A-Za-z_$][\w$]+)$")
 _PREDICATE = re.compile(r"_?(?:is|has|can|should|Is|Has|Can|Should)(?:_|[A-Z])")
 
 
@@ -47,6 +51,7 @@ class CursorWords:
     condition: bool  # the cursor starts a condition
     near: frozenset[str] = frozenset()  # the names used in the lines just above the cursor's line
     parallel: str = ""  # the first word of the name at the cursor's place in a line above
+    typed: str = ""  # lower case: the start of the name being typed (`get_coo|`), 2 characters or more
 
 
 NO_WORDS = CursorWords(frozenset(), frozenset(), False)
@@ -64,7 +69,15 @@ def cursor_words(text: str, offset: int, header: str) -> CursorWords:
         above = text.rfind("\n", 0, above - 1) + 1
     near = frozenset(word for word in IDENTIFIER.findall(text, above, line_start) if is_interesting(word))
     condition = _CONDITION_BEFORE.search(line) is not None
-    return CursorWords(_words(line), _words(header), condition, near, _parallel_word(text, line_start, line))
+    typed = _TYPED.search(line)
+    return CursorWords(
+        _words(line),
+        _words(header),
+        condition,
+        near,
+        _parallel_word(text, line_start, line),
+        typed.group(1).lower() if typed is not None else "",
+    )
 
 
 def _parallel_word(text: str, line_start: int, line: str) -> str:
@@ -138,4 +151,6 @@ class NameAffinity:
             score += PREDICATE_WEIGHT
         if cursor.parallel and _first_word(name) == cursor.parallel:
             score += PARALLEL_WEIGHT
+        if cursor.typed and name.lower().startswith(cursor.typed):
+            score += TYPED_WEIGHT
         return score

@@ -147,6 +147,7 @@ class ContextRetriever:
         self.owners = OwnerFinder(self.resolver)
         self._used: frozenset[str] = frozenset()  # the names the current file uses, per request
         self._path = Path()  # the current file, per request
+        self._typed = ""  # what the user has typed of the name at the cursor, per request
         self._words_of_files: dict[tuple[Path, str], tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
 
     def gather(
@@ -191,6 +192,9 @@ class ContextRetriever:
         cursor.words = cursor.words | cursor.writing.header
         self._used = frozenset(cursor.used)  # listings put the members the file uses first
         self._path = path
+        # What the user has typed of the name at the cursor (`fut.do|`, `get_coo|`).
+        attribute = attribute_before_cursor(text, offset)
+        self._typed = attribute[1] if attribute is not None else _word_before(text, offset)
         steps: list[str] = []
         for name, step in (
             ("attribute", lambda: self._attribute_at_cursor(entry, cursor, found)),
@@ -252,7 +256,7 @@ class ContextRetriever:
         if owner.path == self._path:
             self._members_elsewhere(owner, members, found, prefer, cursor, score)
         else:
-            found.add(members_snippet(owner, members, score, prefer, cursor.words, self._used))
+            found.add(members_snippet(owner, members, score, prefer, cursor.words, self._used, typed=self._typed))
         # A member a subclass overrides is listed with the subclass: its place in a base
         # class's listing goes to one the cursor can only find there.
         listed = {member.name for member in members}
@@ -261,7 +265,7 @@ class ContextRetriever:
             listed.update(member.name for member in members)
             if members:
                 score = SCORE_INHERITED - 0.1 * rank
-                found.add(members_snippet(parent, members, score, prefer, cursor.words, self._used))
+                found.add(members_snippet(parent, members, score, prefer, cursor.words, self._used, typed=self._typed))
 
     def _members_elsewhere(
         self, owner: Symbol, members: list[Symbol], found: _Candidates, prefer, cursor: CursorFacts, score: float
@@ -282,7 +286,11 @@ class ContextRetriever:
         ranked = sorted(by_file.items(), key=likely)
         for rank, (path, held) in enumerate(ranked[:MAX_MEMBER_FILES]):
             place = (path, min(m.start_line for m in held), max(m.end_line for m in held))
-            found.add(members_snippet(owner, held, score - 0.02 * rank, prefer, cursor.words, self._used, place=place))
+            found.add(
+                members_snippet(
+                    owner, held, score - 0.02 * rank, prefer, cursor.words, self._used, place=place, typed=self._typed
+                )
+            )
 
     def _module_outline(
         self, path: Path, found: _Candidates, score: float, prefer: frozenset[str], words, limit: int
@@ -298,7 +306,11 @@ class ContextRetriever:
 
             entries.sort(key=lambda entry: (-best(entry), entry.path.name.endswith("_test.go"), entry.path))
         for rank, module in enumerate(entries[:12]):
-            found.add(outline_snippet(module, score - 0.02 * rank, prefer, limit=limit, words=words, used=self._used))
+            found.add(
+                outline_snippet(
+                    module, score - 0.02 * rank, prefer, limit=limit, words=words, used=self._used, typed=self._typed
+                )
+            )
 
     def _top_level_words(self, entry: FileEntry) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         """A file's top-level names, as written and lower-case, and their words (remembered
@@ -554,6 +566,15 @@ def _name_tails(word: str) -> list[str]:
 def _is_type_like(symbol: Symbol) -> bool:
     """A class, or a name that reads like a type alias (`Headers = dict[str, str]`)."""
     return symbol.kind in CLASS_KINDS or (symbol.kind == "variable" and symbol.name[:1].isupper())
+
+
+def _word_before(text: str, offset: int) -> str:
+    """The identifier the cursor ends, as typed so far ("" after a non-name character)."""
+    start = offset
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+        start -= 1
+    word = text[start:offset]
+    return word if IDENTIFIER.fullmatch(word) else ""
 
 
 def _enclosing_head(entry: FileEntry | None, line: int) -> str:

@@ -218,9 +218,11 @@ def outline_snippet(
     limit: int = 40,
     words: frozenset[str] = frozenset(),
     used: frozenset[str] = frozenset(),
+    typed: str = "",
 ) -> Snippet:
     """The top-level signatures of a module (for `module.` before the cursor), most likely
-    first so that cutting it to fit the budget drops the least likely: names in `prefer`
+    first so that cutting it to fit the budget drops the least likely: names that start with
+    what is `typed` after the dot, names in `prefer`
     (already used on this module), then names the current file uses (`used`), then names that
     share words with the code around the cursor (`words`, see `relevance`), then public
     classes and functions, then public variables, then private names; in file order within
@@ -228,7 +230,7 @@ def outline_snippet(
 
     def render() -> str:
         symbols = [s for s in entry.symbols if s.parent is None and s.name != "__all__"]
-        return "\n".join(_listing(symbols, prefer, words, limit, used))
+        return "\n".join(_listing(symbols, prefer, words, limit, used, typed))
 
     end = max((s.end_line for s in entry.symbols), default=0)
     return Snippet(
@@ -245,19 +247,21 @@ def members_snippet(
     used: frozenset[str] = frozenset(),
     limit: int = 60,
     place: tuple[Path, int, int] | None = None,
+    typed: str = "",
 ) -> Snippet:
     """A class's signature and the one-line signatures of its members (for `value.` before
     the cursor, where the value is of that class), ordered like `outline_snippet`. It is an
     outline: it lists, and does not keep the definition of one member from being shown whole.
     `place` (file, first and last line): where the members are, when not in the class's file
-    (a Go type's methods in another file of its package)."""
+    (a Go type's methods in another file of its package). `typed`: what the user has typed of
+    the member's name after the dot; members that start with it come first."""
 
     def render() -> str:
         head = owner.signature.split("\n")[0].rstrip()
         head = head.rstrip(":") + (":" if owner.language == "python" else " {")
         listed = [s for s in members if s.name not in ("__init__", "constructor") or s.name in prefer]
         constructors = [s for s in members if s.name in ("__init__", "constructor")]
-        lines = _listing(constructors[:1] + listed, prefer | {"__init__", "constructor"}, words, limit, used)
+        lines = _listing(constructors[:1] + listed, prefer | {"__init__", "constructor"}, words, limit, used, typed)
         return "\n".join([head] + ["    " + line for line in lines])
 
     path, start, end = place if place is not None else (owner.path, owner.start_line, owner.end_line)
@@ -291,10 +295,13 @@ def _listing(
     words: frozenset[str],
     limit: int,
     used: frozenset[str] = frozenset(),
+    typed: str = "",
 ) -> list[str]:
+    typed = typed.lower()
     ordered = sorted(
         symbols,
         key=lambda s: (
+            not s.name.lower().startswith(typed),  # what the user has typed of the name, first
             s.name not in prefer,
             s.name not in used,
             -relevance(s.name, words),

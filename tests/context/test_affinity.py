@@ -104,3 +104,28 @@ def test_a_line_above_that_starts_alike_says_what_kind_of_name_comes():
     second = text + "is_deque, "  # the second place of the row: a hook
     assert cursor_words(second, len(second), "").parallel == "sequence"
     assert cursor_words("x = 1\ny = ", 10, "").parallel == ""  # no line above starts like `y = `
+
+
+def test_a_name_that_starts_as_typed_comes_first():
+    names = ["merge_cookies", "get_cookie_header", "get_netrc_auth"]
+    text = "def prepare(self):\n    value = get_coo"
+    cursor = cursor_words(text, len(text), "")
+    assert cursor.typed == "get_coo"
+    affinity = NameAffinity(names, cursor)
+    assert affinity("get_cookie_header") > affinity("get_netrc_auth") + 1.0
+    assert cursor_words("x = client.get_co", 17, "").typed == ""  # a member: the listings' business
+
+
+def test_the_member_listing_puts_what_is_typed_after_the_dot_first(tmp_path):
+    members = "".join(f"    def alpha_{n:02}(self):\n        return {n}\n" for n in range(40))
+    library = f"class Big:\n{members}    def zeta_target(self):\n        return 0\n"
+    text = "from big import Big\n\ndef run():\n    value = Big()\n    value.zet"
+    index = indexed_workspace(tmp_path, {"big.py": library, "main.py": text})
+    try:
+        result = ContextRetriever(index).gather(
+            index.roots[0] / "main.py", text, len(text), 120, count_tokens, time_budget_ms=1000
+        )
+    finally:
+        index.close()
+    listing = result.snippets[0]
+    assert listing.kind == "outline" and listing.text.split("\n")[1].strip() == "def zeta_target(self): ..."
