@@ -32,6 +32,9 @@ PREDICATE_WEIGHT = 0.5  # `is_x`/`hasX` where a condition starts (`if |`, `and |
 PARALLEL_WEIGHT = 0.8  # the first word of the name a line above has where the cursor is
 PARALLEL_LINES = 3  # lines above searched for one that starts like the cursor's line
 TYPED_WEIGHT = 2.0  # a name that starts with what the user has typed of the name at the cursor
+# Characters of the name being typed that count: its first two, once there are two. More rarely
+# change which names come first, and the context is reused while they stay the same (provider.py).
+TYPED_CHARS = 2
 
 _CONDITION_BEFORE = re.compile(r"(?:\b(?:if|elif|while|not|and|or|assert)|&&|\|\||!|\ball\(|\bany\()\s*$")
 # A bare name being typed at the cursor (not a member: `x.na|` is for the member listings).
@@ -51,7 +54,7 @@ class CursorWords:
     condition: bool  # the cursor starts a condition
     near: frozenset[str] = frozenset()  # the names used in the lines just above the cursor's line
     parallel: str = ""  # the first word of the name at the cursor's place in a line above
-    typed: str = ""  # lower case: the start of the name being typed (`get_coo|`), 2 characters or more
+    typed: str = ""  # `typed_start` of the name being typed (`get_coo|`: "ge")
 
 
 NO_WORDS = CursorWords(frozenset(), frozenset(), False)
@@ -76,8 +79,14 @@ def cursor_words(text: str, offset: int, header: str) -> CursorWords:
         condition,
         near,
         _parallel_word(text, line_start, line),
-        typed.group(1).lower() if typed is not None else "",
+        typed_start(typed.group(1)) if typed is not None else "",
     )
+
+
+def typed_start(typed: str) -> str:
+    """What counts of a name typed so far: its first `TYPED_CHARS` characters, lower case, or
+    "" while there are fewer."""
+    return typed[:TYPED_CHARS].lower() if len(typed) >= TYPED_CHARS else ""
 
 
 def _parallel_word(text: str, line_start: int, line: str) -> str:

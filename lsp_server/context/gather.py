@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index import FileEntry, Symbol, WorkspaceIndex
-from .affinity import NameAffinity, cursor_words
+from .affinity import NameAffinity, cursor_words, typed_start
 from .identifiers import (
     ATTRIBUTE,
     IDENTIFIER,
@@ -194,7 +194,7 @@ class ContextRetriever:
         self._path = path
         # What the user has typed of the name at the cursor (`fut.do|`, `get_coo|`).
         attribute = attribute_before_cursor(text, offset)
-        self._typed = attribute[1] if attribute is not None else _word_before(text, offset)
+        self._typed = typed_start(attribute[1] if attribute is not None else _word_before(text, offset))
         steps: list[str] = []
         for name, step in (
             ("attribute", lambda: self._attribute_at_cursor(entry, cursor, found)),

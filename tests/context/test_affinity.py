@@ -107,12 +107,14 @@ def test_a_line_above_that_starts_alike_says_what_kind_of_name_comes():
 
 
 def test_a_name_that_starts_as_typed_comes_first():
-    names = ["merge_cookies", "get_cookie_header", "get_netrc_auth"]
-    text = "def prepare(self):\n    value = get_coo"
+    """Its first two characters count (the context is reused while they stay the same)."""
+    names = ["merge_cookies", "cookie_header", "netrc_auth"]
+    text = "def prepare(self):\n    value = cookie_h"
     cursor = cursor_words(text, len(text), "")
-    assert cursor.typed == "get_coo"
+    assert cursor.typed == "co"
     affinity = NameAffinity(names, cursor)
-    assert affinity("get_cookie_header") > affinity("get_netrc_auth") + 1.0
+    assert affinity("cookie_header") > affinity("merge_cookies") + 1.0
+    assert cursor_words("x = c", 5, "").typed == ""  # one character says too little
     assert cursor_words("x = client.get_co", 17, "").typed == ""  # a member: the listings' business
 
 
