@@ -32,8 +32,9 @@ PREDICATE_WEIGHT = 0.5  # `is_x`/`hasX` where a condition starts (`if |`, `and |
 PARALLEL_WEIGHT = 0.8  # the first word of the name a line above has where the cursor is
 PARALLEL_LINES = 3  # lines above searched for one that starts like the cursor's line
 TYPED_WEIGHT = 2.0  # a name that starts with what the user has typed of the name at the cursor
-# Characters of the name being typed that count: its first two, once there are two. More rarely
-# change which names come first, and the context is reused while they stay the same (provider.py).
+# Characters of the name being typed that count: its first two, once there are two (more rarely
+# change which names come first). The server gathers once per word (provider.py's reuse key), so
+# this counts where a word's first request comes with two or more of its characters typed.
 TYPED_CHARS = 2
 
 _CONDITION_BEFORE = re.compile(r"(?:\b(?:if|elif|while|not|and|or|assert)|&&|\|\||!|\ball\(|\bany\()\s*$")
