@@ -252,8 +252,17 @@ class _FileSampler:
             return True
         if self.entry.language == "rust" and item.module.split("::")[0] in ("std", "core"):
             return False  # Rust's standard crates, whatever modules the repository names alike
+        if self.entry.language == "python":  # by the whole dotted path: `starlette.responses` is not `responses.py`
+            module = item.module
+            return self._python_module_here(module) or self._python_module_here(f"{module}.{item.name}")
         names = {_module_tail(item.module), item.name or ""} - {"", "*"}
         return any(_is_module_file(path, name) for path in self.files for name in names)
+
+    def _python_module_here(self, dotted: str) -> bool:
+        """Whether a file of the repository is the Python module `dotted` (`a.b`: `…/a/b.py`, `…/a/b/__init__.py`)."""
+        tail = "/" + dotted.replace(".", "/")
+        endings = tuple(tail + ending for ending in (".py", ".pyi", "/__init__.py", "/__init__.pyi"))
+        return any(path.as_posix().endswith(endings) for path in self.files)
 
     def _included_headers(self) -> set[str]:
         """Base names of the headers this file includes, and those they include (3 levels)."""
@@ -324,6 +333,8 @@ class _FileSampler:
             if self.entry.language == "python" and local is None:
                 local = item.module.split(".")[0]
             if local == base:
+                if self.entry.language == "python" and not item.module.startswith("."):
+                    return not self._in_repository(item)
                 return not self.definitions(base) and not any(
                     _is_module_file(path, _module_tail(item.name or item.module)) for path in self.files
                 )
@@ -336,10 +347,14 @@ class _FileSampler:
             if language == "python":
                 if item.name is None and (item.alias or item.module.split(".")[0]) == base:
                     module = item.module if item.alias else item.module.split(".")[0]
+                    dotted = module
                 elif item.name not in (None, "*") and (item.alias or item.name) == base:
                     module = item.name  # `from pkg import mod`: a module only when a file says so
+                    dotted = f"{item.module}.{item.name}"
                 else:
                     continue
+                if not item.module.startswith(".") and not self._python_module_here(dotted):
+                    continue  # `from starlette import routing` is not this repository's routing.py
             elif language in ("javascript", "typescript", "tsx"):
                 if item.name != "*" or item.alias != base:
                     continue

@@ -10,15 +10,17 @@ candidate has (`structure` in a serialization library) says little, a rare one s
 More hints: a name that starts with what the user has typed of it (`get_coo|`); where a
 condition starts (`if |`), a predicate (`is_x`, `hasX`); and where a line just above has the
 cursor's line's shape (rows of a table), a name that starts as the one that line has at the
-cursor's place.
+cursor's place; and a name that came next, earlier in the file, after the name used last
+(code that repeats a sequence: hooks registered again, a table's rows written twice).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from .identifiers import IDENTIFIER, is_interesting
@@ -31,6 +33,9 @@ NEAR_LINES = 12
 PREDICATE_WEIGHT = 0.5  # `is_x`/`hasX` where a condition starts (`if |`, `and |`, `!|`)
 PARALLEL_WEIGHT = 0.8  # the first word of the name a line above has where the cursor is
 PARALLEL_LINES = 3  # lines above searched for one that starts like the cursor's line
+FOLLOW_WEIGHT = 1.0  # a name that came after the one used last, each earlier time (share of them)
+FOLLOW_USES = 8  # earlier uses of the name used last that are looked at, the latest first
+FOLLOW_CHARS = 200  # how far after such a use the name that came next is looked for
 TYPED_WEIGHT = 2.0  # a name that starts with what the user has typed of the name at the cursor
 # Characters of the name being typed that count: its first two, once there are two (more rarely
 # change which names come first). The server gathers once per word (provider.py's reuse key), so
@@ -134,8 +139,9 @@ class NameAffinity:
     """Affinity of each of a set of candidate names with the code at the cursor (0 to
     the sum of the weights)."""
 
-    def __init__(self, names: Iterable[str], cursor: CursorWords):
+    def __init__(self, names: Iterable[str], cursor: CursorWords, followers: Mapping[str, float] | None = None):
         self.cursor = cursor
+        self.followers = followers or {}  # `names_that_followed`
         self.candidates = list(names)
         self.frequency: Counter = Counter()
         for name in self.candidates:
@@ -163,4 +169,121 @@ class NameAffinity:
             score += PARALLEL_WEIGHT
         if cursor.typed and name.lower().startswith(cursor.typed):
             score += TYPED_WEIGHT
-        return score
+        return score + FOLLOW_WEIGHT * self.followers.get(name, 0.0)
+
+
+def names_that_followed(
+    text: str, offset: int, candidates: Collection[str], skipped: list[tuple[int, int]]
+) -> dict[str, float]:
+    """Of `candidates`, those that came next after earlier uses of the candidate used last
+    before the cursor (in the lines just above), each with the share of those uses it came
+    after. `skipped`: sorted (start, end) spans not to look in (import statements, which list
+    names in an order that says nothing)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    near_start = line_start
+    for _ in range(NEAR_LINES):
+        near_start = text.rfind("\n", 0, max(0, near_start - 1)) + 1
+        if near_start == 0:
+            break
+    last = None
+    for match in IDENTIFIER.finditer(text, near_start, offset):
+        if match.group() in candidates and not _within(skipped, match.start()):
+            last = match
+    if last is None:
+        return {}
+    name = last.group()
+    counts: Counter = Counter()
+    looked = 0
+    start = text.rfind(name, 0, last.start())  # the latest first: the nearest repeat says most
+    while start >= 0 and looked < FOLLOW_USES:
+        end = start + len(name)
+        whole_word = not _is_word_char(text, start - 1) and not _is_word_char(text, end)
+        if whole_word and not _within(skipped, start):
+            looked += 1
+            for match in IDENTIFIER.finditer(text, end, min(offset, end + FOLLOW_CHARS)):
+                if match.group() in candidates and match.group() != name:
+                    counts[match.group()] += 1
+                    break
+        start = text.rfind(name, 0, start)
+    if not looked:
+        return {}
+    return {follower: count / looked for follower, count in counts.items()}
+
+
+def names_after_same_text(
+    text: str, offset: int, candidates: Collection[str], skipped: list[tuple[int, int]]
+) -> dict[str, float]:
+    """Of `candidates`, those that came right after the text that ends at the cursor, where the
+    file wrote that text before (its last `SAME_TOKENS` tokens, spaces aside: `: Any = ` before
+    `Default(...)`, `lambda _: ` before `identity`), each with the share of those places."""
+    tokens = list(_TOKEN.finditer(text, max(0, offset - 200), offset))[-SAME_TOKENS:]
+    if len(tokens) < SAME_TOKENS or not any(IDENTIFIER.fullmatch(token.group()) for token in tokens):
+        return {}
+    pattern = _same_text_pattern(tuple(token.group() for token in tokens))
+    first_is_word = _is_word_char(tokens[0].group(), 0)
+    ends: list[re.Match] = []
+    for match in pattern.finditer(text, 0, tokens[0].start()):
+        if not (first_is_word and _is_word_char(text, match.start() - 1)) and not _within(skipped, match.start()):
+            ends.append(match)
+    counts: Counter = Counter()
+    for match in ends[-FOLLOW_USES:]:
+        if match.group(1) in candidates:
+            counts[match.group(1)] += 1
+    looked = min(len(ends), FOLLOW_USES)
+    return {name: count / looked for name, count in counts.items()}
+
+
+SAME_TOKENS = 3  # tokens before the cursor that must match, for `names_after_same_text`
+_TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d+|\S")
+_SAME_TEXT_PATTERNS: dict[tuple[str, ...], re.Pattern] = {}
+
+
+def _same_text_pattern(tokens: tuple[str, ...]) -> re.Pattern:
+    pattern = _SAME_TEXT_PATTERNS.get(tokens)
+    if pattern is None:
+        if len(_SAME_TEXT_PATTERNS) > 1024:
+            _SAME_TEXT_PATTERNS.clear()
+        body = r"\s*".join(re.escape(token) for token in tokens)
+        pattern = _SAME_TEXT_PATTERNS[tokens] = re.compile(body + r"\s*([A-Za-z_$][\w$]*)")
+    return pattern
+
+
+def import_spans(text: str, lines: Iterable[int]) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the import statements that start on `lines` (0-based): to
+    the end of the line, or of the brackets the line opens (`from x import (` ... `)`)."""
+    spans = []
+    wanted = sorted(set(lines))
+    starts = _line_starts(text, wanted[-1] if wanted else -1)
+    for line in wanted:
+        if line >= len(starts):
+            continue
+        start = starts[line]
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        opened = text.count("(", start, end) + text.count("{", start, end)
+        closed = text.count(")", start, end) + text.count("}", start, end)
+        if opened > closed:
+            closer = ")" if text.rfind("(", start, end) > text.rfind("{", start, end) else "}"
+            found = text.find(closer, end)
+            end = len(text) if found < 0 else found
+        spans.append((start, end))
+    return spans
+
+
+def _line_starts(text: str, last_line: int) -> list[int]:
+    """The offsets of lines 0 to `last_line`."""
+    starts = [0]
+    position = text.find("\n")
+    while position >= 0 and len(starts) <= last_line:
+        starts.append(position + 1)
+        position = text.find("\n", position + 1)
+    return starts
+
+
+def _within(spans: list[tuple[int, int]], position: int) -> bool:
+    at = bisect.bisect_right(spans, (position, float("inf"))) - 1
+    return at >= 0 and spans[at][0] <= position <= spans[at][1]
+
+
+def _is_word_char(text: str, position: int) -> bool:
+    return 0 <= position < len(text) and (text[position].isalnum() or text[position] in "_$")

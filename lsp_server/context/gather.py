@@ -31,12 +31,12 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index import FileEntry, Symbol, WorkspaceIndex
-from .affinity import NameAffinity, cursor_words, typed_start
+from .affinity import NameAffinity, cursor_words, import_spans, names_after_same_text, names_that_followed, typed_start
 from .identifiers import (
     ATTRIBUTE,
     IDENTIFIER,
@@ -87,7 +87,8 @@ SCORE_IMPORTED = 1.0  # + up to 0.9 for names used often in the file
 SCORE_RECENT_USE = 0.3  # + for an imported name used close above the cursor
 SCORE_PENDING = 0.3  # + for an imported name not used yet: the file will use it somewhere
 # (+ `affinity.NameAffinity`: up to 3.35 for a name whose words the cursor's line, the
-# enclosing definition's head and the lines above use)
+# enclosing definition's head and the lines above use, up to 2 more for one that came next
+# where the file wrote the same before)
 SCORE_IMPORTED_MAX = 3.4  # below the members of `value.` at the cursor, whatever the words say
 SCORE_TYPE_POSITION = 0.9  # + for a class or type alias where the cursor expects a type
 SCORE_MODULE_OUTLINE = 0.9
@@ -442,7 +443,7 @@ class ContextRetriever:
         bindings = self.resolver.bindings(entry)
         ranked = sorted(bindings, key=lambda name: -counts.get(name, 0))
         top = max(1, max((counts.get(name, 0) for name in ranked), default=1))
-        affinity = NameAffinity(bindings, cursor.writing)
+        affinity = NameAffinity(bindings, cursor.writing, self._followers(entry, cursor, bindings))
         wants_type = _TYPE_POSITION.search(text, max(0, offset - 200), offset) is not None
         window = max(0, offset - USAGE_CHARS)
         for name in ranked:
@@ -467,6 +468,15 @@ class ContextRetriever:
         if entry.language in IMPLICIT_SCOPE or self.resolver.facts(entry).wildcards:
             self._used_unimported_names(entry, cursor, found, clock)
 
+    @staticmethod
+    def _followers(entry: FileEntry, cursor: CursorFacts, names: Collection[str]) -> dict[str, float]:
+        spans = import_spans(cursor.text, (item.line for item in entry.imports))
+        candidates = set(names)
+        after_name = names_that_followed(cursor.text, cursor.offset, candidates, spans)
+        after_text = names_after_same_text(cursor.text, cursor.offset, candidates, spans)
+        both = after_name.keys() | after_text.keys()
+        return {name: after_name.get(name, 0.0) + after_text.get(name, 0.0) for name in both}
+
     def _used_unimported_names(self, entry: FileEntry, cursor: CursorFacts, found: _Candidates, clock: _Clock) -> None:
         """Where names come without an import naming them (a Go or Java package, C headers,
         wildcard imports), the names the file uses most that it does not define."""
@@ -483,7 +493,7 @@ class ContextRetriever:
         )
         names = list(itertools.islice(unimported, MAX_USED_NAMES))
         top = max((counts[name] for name in names), default=1)
-        affinity = NameAffinity(names, cursor.writing)
+        affinity = NameAffinity(names, cursor.writing, self._followers(entry, cursor, names))
         for name in names:
             if clock.expired():
                 return

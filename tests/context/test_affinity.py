@@ -6,7 +6,14 @@ from __future__ import annotations
 from workspace_fixture import count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever
-from lsp_server.context.affinity import NO_WORDS, NameAffinity, cursor_words
+from lsp_server.context.affinity import (
+    NO_WORDS,
+    NameAffinity,
+    cursor_words,
+    import_spans,
+    names_after_same_text,
+    names_that_followed,
+)
 
 NAMES = ["merge_cookies", "parse_header_links", "to_native_string", "iter_slices", "get_cookie_header"]
 
@@ -131,3 +138,37 @@ def test_the_member_listing_puts_what_is_typed_after_the_dot_first(tmp_path):
         index.close()
     listing = result.snippets[0]
     assert listing.kind == "outline" and listing.text.split("\n")[1].strip() == "def zeta_target(self): ..."
+
+
+def test_the_name_that_came_after_the_one_used_last_earlier_in_the_file():
+    """Hooks registered in the same order twice: after `is_mutable_set`, `is_frozenset`."""
+    names = {"is_mapping", "is_mutable_set", "is_frozenset", "is_sequence"}
+    text = (
+        "from compat import is_mapping, is_mutable_set, is_frozenset, is_sequence\n"
+        "table = [\n    (is_mapping, a),\n    (is_mutable_set, b),\n    (is_frozenset, c),\n    (is_sequence, d),\n]\n"
+        + "\n" * 30
+        + "register(is_mapping, x)\nregister(is_mutable_set, y)\nregister(\n    "
+    )
+    spans = import_spans(text, [0])
+    followers = names_that_followed(text, len(text), names, spans)
+    assert followers == {"is_frozenset": 1.0}
+    affinity = NameAffinity(names, cursor_words(text, len(text), ""), followers)
+    assert max(names, key=affinity) == "is_frozenset"
+
+
+def test_an_import_list_says_nothing_of_what_comes_next():
+    """The names an import statement lists one after another are no sequence the code repeats."""
+    names = {"alpha", "beta", "gamma"}
+    text = "from lib import (\n    alpha,\n    beta,\n)\nfrom other import gamma\n\n\nx = alpha\ny = "
+    assert names_that_followed(text, len(text), names, import_spans(text, [0, 4])) == {}
+    assert names_that_followed(text, len(text), names, []) == {"beta": 1.0}
+
+
+def test_the_name_that_came_after_the_same_text_before():
+    """`response_model: Any = ` was followed by `Default(...)` each time the file wrote it."""
+    names = {"Default", "Any", "DefaultPlaceholder"}
+    signature = "def route{n}(\n    path: str,\n    response_model: Any = Default(None),\n    tags: list = None,\n):\n    pass\n\n"
+    text = "".join(signature.format(n=n) for n in range(3)) + "def route9(\n    path: str,\n    response_model: Any = "
+    assert names_after_same_text(text, len(text), names, []) == {"Default": 1.0}
+    # Too little text before the cursor to say anything: no hint.
+    assert names_after_same_text("x = ", 4, names, []) == {}

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _context_samples import find_samples
 
 LIBRARY = "def patch(url):\n    return url\n\n\ndef fetch(url):\n    return url\n"
-USER = '''def versions(text):
+USER = """def versions(text):
     major, minor, patch = text.split(".")
     return int(patch)
 
@@ -29,7 +29,7 @@ def send(url):
 
 
 from lib import patch, fetch  # noqa: E402
-'''
+"""
 
 
 def test_locals_and_parameters_named_like_an_import_are_no_samples(tmp_path):
@@ -89,3 +89,20 @@ def test_a_member_on_a_class_that_is_not_its_owner_is_no_sample(tmp_path):
     finally:
         index.close()
     assert [(s.base, s.name) for s in samples] == [("Headers", "from")]
+
+
+def test_a_library_module_named_like_a_repository_module_is_the_librarys(tmp_path):
+    """`from starlette.responses import Response` in a package that has its own `responses.py`
+    (which defines no Response) and a `Response` elsewhere: the name is starlette's."""
+    files = {
+        "app/responses.py": "from starlette.responses import Response as Response\n",
+        "app/openapi/models.py": "class Response:\n    pass\n",
+        "app/routing.py": "from starlette.responses import Response\n\n\ndef f() -> Response:\n    pass\n",
+        "app/handlers.py": "from app.openapi.models import Response\n\n\ndef g() -> Response:\n    pass\n",
+    }
+    index = indexed_workspace(tmp_path, files)
+    try:
+        samples = [s for s in find_samples(index, 100) if s.name == "Response"]
+    finally:
+        index.close()
+    assert [s.path.name for s in samples] == ["handlers.py"]

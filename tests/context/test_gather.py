@@ -113,6 +113,7 @@ def test_select_dedupes_same_text_and_overlapping_ranges(tmp_path):
 
 
 def test_unindexed_file_still_gets_definitions_by_name(index, tmp_path):
-    result = ContextRetriever(index).gather(tmp_path / "scratch.py", "x = make_circle(", 16, 1024, count_tokens,
-                            time_budget_ms=1000)
+    result = ContextRetriever(index).gather(
+        tmp_path / "scratch.py", "x = make_circle(", 16, 1024, count_tokens, time_budget_ms=1000
+    )
     assert ("definition", "shapes.py", "make_circle") in names(result)

@@ -52,7 +52,9 @@ def test_comment_headed_format_without_repository_tokens():
         "# path: app/main.py\n"
     )
     ts = [Snippet(ROOT / "web/a.ts", 0, 0, "export const a = 1;", "similar", 1.0, "typescript")]
-    assert detokenize(render_context(ts, PLAIN, tokenize, "web/b.ts", "r", roots=[ROOT])).startswith("// path: web/a.ts\n")
+    assert detokenize(render_context(ts, PLAIN, tokenize, "web/b.ts", "r", roots=[ROOT])).startswith(
+        "// path: web/a.ts\n"
+    )
     assert render_context([], PLAIN, tokenize, "web/b.ts", "r") == []
 
 

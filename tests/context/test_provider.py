@@ -34,7 +34,7 @@ def test_imported_definition_rendered_in_repository_format(tmp_path):
     ids, result = context_for(CrossFileContext(lambda: index), tmp_path, text)
     prompt = detokenize(ids)
     assert prompt.startswith("<repo_name>ws\n")
-    assert '<file_sep>pkg/shapes.py\n' in prompt and "def make_circle(radius):" in prompt
+    assert "<file_sep>pkg/shapes.py\n" in prompt and "def make_circle(radius):" in prompt
     assert prompt.endswith("<file_sep>app/main.py\n")  # the current file comes last
     assert result.snippets and result.elapsed_ms >= 0
 
