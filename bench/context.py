@@ -42,7 +42,7 @@ from _context_corpus import CORPUS, available
 from _context_samples import Sample, find_samples
 
 from lsp_server.context.provider import CrossFileContext
-from lsp_server.context.snippets import Snippet
+from lsp_server.context.snippets import Snippet, names_itself
 from lsp_server.index import Symbol, WorkspaceIndex
 from lsp_server.prompts.fim import FimTokens
 from lsp_server.settings import Settings
@@ -88,20 +88,25 @@ def starcoder_tokenizer():
 
 
 def _head(symbol: Symbol) -> str:
-    return symbol.signature.split("\n")[0].strip()
+    """A definition's first line; a name its line does not name as code (an attribute that
+    `__slots__ = (` declares) is shown by the name itself, as listings show it."""
+    line = symbol.signature.split("\n")[0].strip()
+    return line if names_itself(line, symbol.name) else symbol.name
 
 
 _GO_RECEIVER = re.compile(r"^func\s*\([^)]*\)\s*")
 
 
 def shows(snippet: Snippet, symbol: Symbol) -> bool:
-    """Whether a snippet's text shows a definition: the first line of its signature, within
-    the lines the snippet covers (an outline covers its whole file). A listing of a Go type's
+    """Whether a snippet's text shows a definition: all its lines, or the first line of its
+    signature, within the lines the snippet covers (an outline covers its whole file). A listing of a Go type's
     methods shows them without the receiver (`Close() error` under `type Conn struct {`)."""
     if snippet.path != symbol.path:
         return False
     if snippet.kind != "outline" and not snippet.start_line <= symbol.start_line <= snippet.end_line:
         return False
+    if snippet.kind != "outline" and snippet.whole and symbol.end_line <= snippet.end_line:
+        return True  # every line of the definition, as written
     head = _head(symbol)
     if snippet.kind == "outline" and symbol.language == "go" and symbol.parent is not None:
         head = _GO_RECEIVER.sub("", head)

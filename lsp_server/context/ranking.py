@@ -103,8 +103,11 @@ class _Selection:
             self._add(snippet, text, cost)
             return True
         cut = _cut_to_fit(text, room - header, self.count_tokens) if room - header >= MIN_CUT_TOKENS else ""
-        if cut and snippet.signature not in cut:
-            cut = ""  # a doc comment without the signature it documents: the brief form says more
+        unnamed = snippet.kind == "definition" and snippet.name not in cut
+        if cut and (snippet.signature not in cut or unnamed):
+            # A doc comment without the signature it documents, or a head without the name
+            # (`typedef struct {` of `} CTX;`): the brief form says more.
+            cut = ""
         if cut:
             snippet.whole = False
             self._add(snippet, cut, header + self.count_tokens(cut + "\n"))

@@ -25,6 +25,10 @@ from ..index import FileEntry, Symbol
 SMALL_BODY_LINES = 12  # definitions up to this long are shown whole
 COMPACT_BODY_LINES = 3  # the same, for compact snippets
 MAX_DOC_LINES = 4  # lines of a docstring kept in a head
+# Where a second definition of a name in one listing repeats the first (`@overload`s and their
+# implementation, a getter and its setter); elsewhere it is another one worth its line (a Rust
+# `from` per `From` impl, a Java overload's other parameters).
+ONE_LINE_PER_NAME = frozenset(["python", "javascript", "typescript", "tsx"])
 MAX_MEMBERS = 16  # member signatures listed under a class head
 MAX_OUTLINE_LINE = 100  # characters of a signature in an outline
 MAX_BRIEF_LINES = 4  # lines of a signature in a definition's brief form
@@ -193,7 +197,9 @@ def definition_snippet(
         symbol.name,
         render=render,
         brief=lambda: signature_text(symbol),
-        signature=symbol.signature.split("\n")[0].strip(),
+        # What a cut must keep: the first line as written (`typedef struct {...} CTX` is
+        # written `typedef struct {`).
+        signature=symbol.signature.split("\n")[0].split(" {...}")[0].strip(),
         symbol_kind=symbol.kind,
         whole=span <= (COMPACT_BODY_LINES if compact else SMALL_BODY_LINES),
     )
@@ -310,9 +316,17 @@ def _listing(
             s.start_line,
         ),
     )
-    lines = []
-    for symbol in ordered[:limit]:
+    lines: list[str] = []
+    listed: set[str] = set()
+    for symbol in ordered:
+        if len(lines) == limit:
+            break
+        if symbol.name in listed and symbol.language in ONE_LINE_PER_NAME:
+            continue
+        listed.add(symbol.name)
         line = symbol.signature.split("\n")[0].rstrip().rstrip(":").rstrip("{").rstrip()
+        if not names_itself(line, symbol.name):
+            line = symbol.name  # `__slots__ = (` declares each of its names: the line names none
         if symbol.language == "go" and symbol.parent is not None:
             # Listed under `type T struct {`: the method set's form, without the receiver that
             # every line would repeat (a third of a line's tokens).
@@ -322,6 +336,18 @@ def _listing(
         python_body = symbol.language == "python" and symbol.kind not in ("variable", "field", "constant")
         lines.append(line + (": ..." if python_body else ""))
     return lines
+
+
+def names_itself(line: str, name: str) -> bool:
+    """Whether a definition's line has its name as code (not only in a string: `__slots__ = ("data",)`)."""
+    at = line.find(name)
+    while at >= 0:
+        before = line[at - 1] if at else " "
+        after = line[at + len(name)] if at + len(name) < len(line) else " "
+        if not (before.isalnum() or before in "_$\"'") and not (after.isalnum() or after in "_$\"'"):
+            return True
+        at = line.find(name, at + 1)
+    return False
 
 
 def relative_path(path: Path, roots: list[Path]) -> str:

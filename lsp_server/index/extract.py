@@ -202,7 +202,7 @@ def _symbol_row(
         kind,
         name,
         qualified_name,
-        _signature(node, outer, source),
+        _signature(node, outer, source, name),
         doc or _leading_comment(outer),
         start.row,
         _code_points(source, outer.start_byte, start.column),
@@ -242,8 +242,18 @@ def _node_text(node: Node | None) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
-def _signature(node: Node, outer: Node, source: bytes) -> str:
-    """The definition's head: its text up to the body, or its first line when it has no body."""
+def _signature(node: Node, outer: Node, source: bytes, name: str) -> str:
+    """The definition's head: its text up to the body, or its first line when it has no body.
+    A C typedef of an unnamed struct has its name after the body: `typedef struct {...} CTX`."""
+    if node.type == "type_definition":
+        kind = node.child_by_field_name("type")
+        if (
+            kind is not None
+            and kind.child_by_field_name("body") is not None
+            and kind.child_by_field_name("name") is None
+        ):
+            keyword = _node_text(kind).split(None, 1)[0]  # struct, union, enum
+            return f"typedef {keyword} {{...}} {name}"
     body = node.child_by_field_name("body")
     if body is not None and body.start_byte > node.start_byte:
         head = source[node.start_byte : body.start_byte]

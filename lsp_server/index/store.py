@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 # 2: struct and interface members (Go, Rust, C, TypeScript), Python instance attributes and
 # module variables under `if`/`try`, re-exports as imports: entries parsed before lack them.
 # 3: Python attributes declared in `__slots__`.
-SCHEMA_VERSION = 3
+# 4: a C typedef of an unnamed struct signed with its name (`typedef struct {...} CTX`).
+SCHEMA_VERSION = 4
 PRIVATE_FOLDER_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")

@@ -193,3 +193,25 @@ def test_of_imports_used_as_often_the_one_used_last_ranks_first(tmp_path):
         index.close()
     scores = {s.name: s.score for s in result.considered if s.kind == "definition"}
     assert scores["late_name"] > scores["early_name"]
+
+
+def test_a_cut_that_loses_the_name_gives_way_to_the_brief_form():
+    """`typedef struct {` names nothing: cut to its first lines, the type would go unnamed."""
+    fields = "\n".join(f"    unsigned int field_number_{n};" for n in range(40))
+    text = f"typedef struct {{\n{fields}\n}} HASH_CTX;"
+    snippet = Snippet(
+        Path("/ws/hash.h"),
+        0,
+        41,
+        text,
+        "definition",
+        3.0,
+        "c",
+        "HASH_CTX",
+        brief=lambda: "typedef struct {...} HASH_CTX",
+        whole=False,
+        signature="typedef struct",
+        symbol_kind="struct",
+    )
+    (chosen,) = select([snippet], 120)
+    assert chosen.text == "typedef struct {...} HASH_CTX"

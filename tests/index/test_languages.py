@@ -6,7 +6,7 @@ import pytest
 
 from lsp_server.index.languages import LANGUAGES, language_for_path
 
-from index_helpers import FIXTURES, extract_file, symbols_of
+from index_helpers import FIXTURES, extract_file, extract_text, symbols_of
 
 
 def kinds(path_name: str) -> dict[str, str]:
@@ -242,6 +242,15 @@ def test_c_symbols_comments_and_includes():
     assert symbols["point"].doc == "A point."
     assert (symbols["MAX_LEN"].start_line, symbols["MAX_LEN"].end_line) == (3, 3)
     assert extraction.imports == [("stdio.h", None, None, 0), ("local.h", None, None, 1)]
+
+
+def test_a_c_typedef_of_an_unnamed_struct_is_signed_with_its_name():
+    """`typedef struct { ... } CTX;` names the type after the body: its first line names nothing."""
+    text = "typedef struct {\n    int a;\n} MD_CTX;\n\ntypedef union {\n    int i;\n} word;\n\ntypedef int count_t;\n"
+    symbols = symbols_of(extract_text("x.c", text))
+    assert symbols["MD_CTX"].signature == "typedef struct {...} MD_CTX"
+    assert symbols["word"].signature == "typedef union {...} word"
+    assert symbols["count_t"].signature == "typedef int count_t"
 
 
 def test_cpp_symbols_namespaces_and_out_of_class_methods():
