@@ -210,42 +210,87 @@ def names_that_followed(
     return {follower: count / looked for follower, count in counts.items()}
 
 
-def names_after_same_text(
-    text: str, offset: int, candidates: Collection[str], skipped: list[tuple[int, int]]
-) -> dict[str, float]:
-    """Of `candidates`, those that came right after the text that ends at the cursor, where the
-    file wrote that text before (its last `SAME_TOKENS` tokens, spaces aside: `: Any = ` before
-    `Default(...)`, `lambda _: ` before `identity`), each with the share of those places."""
-    tokens = list(_TOKEN.finditer(text, max(0, offset - 200), offset))[-SAME_TOKENS:]
-    if len(tokens) < SAME_TOKENS or not any(IDENTIFIER.fullmatch(token.group()) for token in tokens):
-        return {}
-    pattern = _same_text_pattern(tuple(token.group() for token in tokens))
-    first_is_word = _is_word_char(tokens[0].group(), 0)
-    ends: list[re.Match] = []
-    for match in pattern.finditer(text, 0, tokens[0].start()):
-        if not (first_is_word and _is_word_char(text, match.start() - 1)) and not _within(skipped, match.start()):
-            ends.append(match)
-    counts: Counter = Counter()
-    for match in ends[-FOLLOW_USES:]:
-        if match.group(1) in candidates:
-            counts[match.group(1)] += 1
-    looked = min(len(ends), FOLLOW_USES)
-    return {name: count / looked for name, count in counts.items()}
+def words_after_same_text(text: str, offset: int, skipped: list[tuple[int, int]]) -> list[str]:
+    """The identifiers that came right after the text that ends at the cursor, where the file
+    wrote that text before (its last `SAME_TOKENS` tokens, spaces aside: `: Any = ` before
+    `Default(...)`, `lambda _: ` before `identity`), at most `FOLLOW_USES` of them, the nearest
+    first; a place followed by no identifier gives "". `skipped`: as for `names_that_followed`."""
+    tokens = [match.group() for match in _TOKEN.finditer(text, max(0, offset - 200), offset)][-SAME_TOKENS:]
+    words = [at for at, token in enumerate(tokens) if _is_word_char(token, 0)]
+    if len(tokens) < SAME_TOKENS or not words:
+        return []
+    # Found by its identifier (rarer than `(` or `=`), from the cursor back.
+    anchor = max(words, key=lambda at: len(tokens[at]))
+    name = tokens[anchor]
+    key_start = offset
+    for token in reversed(tokens):
+        key_start = text.rfind(token, 0, key_start)
+    found: list[str] = []
+    examined = 0
+    start = text.rfind(name, 0, key_start)
+    while start >= 0 and len(found) < FOLLOW_USES and examined < SAME_TEXT_PLACES:
+        examined += 1
+        end = _tokens_around(text, start, tokens, anchor)
+        if end >= 0 and not _within(skipped, start):
+            word = IDENTIFIER.match(text, _skip_spaces(text, end))
+            found.append(word.group() if word is not None else "")
+        start = text.rfind(name, 0, start)
+    return found
 
 
-SAME_TOKENS = 3  # tokens before the cursor that must match, for `names_after_same_text`
+def _tokens_around(text: str, start: int, tokens: list[str], anchor: int) -> int:
+    """Where `tokens` end, when `tokens[anchor]` stands at `start` as a whole word with the
+    others around it (spaces between tokens aside); -1 when they are not there."""
+    end = start + len(tokens[anchor])
+    if _is_word_char(text, start - 1) or _is_word_char(text, end):
+        return -1
+    before = start
+    for token in reversed(tokens[:anchor]):
+        while before > 0 and text[before - 1].isspace():
+            before -= 1
+        if not text.startswith(token, before - len(token)) or (
+            _is_word_char(token, 0) and _is_word_char(text, before - len(token) - 1)
+        ):
+            return -1
+        before -= len(token)
+    for token in tokens[anchor + 1 :]:
+        end = _skip_spaces(text, end)
+        if not text.startswith(token, end) or (_is_word_char(token, 0) and _is_word_char(text, end + len(token))):
+            return -1
+        end += len(token)
+    return end
+
+
+def _skip_spaces(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
+SAME_TOKENS = 3  # tokens before the cursor that must match, for `words_after_same_text`
+SAME_TEXT_PLACES = 400  # uses of the key's identifier looked at, the nearest first
 _TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d+|\S")
-_SAME_TEXT_PATTERNS: dict[tuple[str, ...], re.Pattern] = {}
 
 
-def _same_text_pattern(tokens: tuple[str, ...]) -> re.Pattern:
-    pattern = _SAME_TEXT_PATTERNS.get(tokens)
-    if pattern is None:
-        if len(_SAME_TEXT_PATTERNS) > 1024:
-            _SAME_TEXT_PATTERNS.clear()
-        body = r"\s*".join(re.escape(token) for token in tokens)
-        pattern = _SAME_TEXT_PATTERNS[tokens] = re.compile(body + r"\s*([A-Za-z_$][\w$]*)")
-    return pattern
+class Sequels:
+    """What came next where the file wrote the same before the cursor: found once per
+    request, asked for each set of candidate names."""
+
+    def __init__(self, text: str, offset: int, import_lines: Iterable[int]):
+        self.text, self.offset = text, offset
+        self.skipped = import_spans(text, import_lines)
+        self._after_text: list[str] | None = None
+
+    def shares(self, candidates: Collection[str]) -> dict[str, float]:
+        """Each candidate's share of the places it came next, after the name used last and
+        after the same text, summed (0 to 2)."""
+        shares = names_that_followed(self.text, self.offset, candidates, self.skipped)
+        if self._after_text is None:
+            self._after_text = words_after_same_text(self.text, self.offset, self.skipped)
+        for word, count in Counter(self._after_text).items():
+            if word in candidates:
+                shares[word] = shares.get(word, 0.0) + count / len(self._after_text)
+        return shares
 
 
 def import_spans(text: str, lines: Iterable[int]) -> list[tuple[int, int]]:

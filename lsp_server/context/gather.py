@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index import FileEntry, Symbol, WorkspaceIndex
-from .affinity import NameAffinity, cursor_words, import_spans, names_after_same_text, names_that_followed, typed_start
+from .affinity import NameAffinity, Sequels, cursor_words, typed_start
 from .identifiers import (
     ATTRIBUTE,
     IDENTIFIER,
@@ -470,12 +470,9 @@ class ContextRetriever:
 
     @staticmethod
     def _followers(entry: FileEntry, cursor: CursorFacts, names: Collection[str]) -> dict[str, float]:
-        spans = import_spans(cursor.text, (item.line for item in entry.imports))
-        candidates = set(names)
-        after_name = names_that_followed(cursor.text, cursor.offset, candidates, spans)
-        after_text = names_after_same_text(cursor.text, cursor.offset, candidates, spans)
-        both = after_name.keys() | after_text.keys()
-        return {name: after_name.get(name, 0.0) + after_text.get(name, 0.0) for name in both}
+        if cursor.sequels is None:
+            cursor.sequels = Sequels(cursor.text, cursor.offset, (item.line for item in entry.imports))
+        return cursor.sequels.shares(names if isinstance(names, (set, frozenset, dict)) else set(names))
 
     def _used_unimported_names(self, entry: FileEntry, cursor: CursorFacts, found: _Candidates, clock: _Clock) -> None:
         """Where names come without an import naming them (a Go or Java package, C headers,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index import FileEntry, Symbol
-from .affinity import NO_WORDS, CursorWords
+from .affinity import NO_WORDS, CursorWords, Sequels
 from .identifiers import AttributesUsed
 from .modules import JS_LANGUAGES
 from .resolve import CLASS_KINDS, Resolver
@@ -47,6 +47,7 @@ class CursorFacts:
     types: dict[str, Symbol | None] = field(default_factory=dict)  # variable -> its class, once found
     used: Counter = field(default_factory=Counter)  # identifier -> its uses in the text before the cursor
     writing: CursorWords = NO_WORDS  # the words of the cursor's line and the enclosing definition's head
+    sequels: Sequels | None = None  # what came next where the file wrote the same, once asked for
 
 
 class OwnerFinder:

@@ -10,9 +10,10 @@ from lsp_server.context.affinity import (
     NO_WORDS,
     NameAffinity,
     cursor_words,
+    Sequels,
     import_spans,
-    names_after_same_text,
     names_that_followed,
+    words_after_same_text,
 )
 
 NAMES = ["merge_cookies", "parse_header_links", "to_native_string", "iter_slices", "get_cookie_header"]
@@ -166,9 +167,16 @@ def test_an_import_list_says_nothing_of_what_comes_next():
 
 def test_the_name_that_came_after_the_same_text_before():
     """`response_model: Any = ` was followed by `Default(...)` each time the file wrote it."""
-    names = {"Default", "Any", "DefaultPlaceholder"}
-    signature = "def route{n}(\n    path: str,\n    response_model: Any = Default(None),\n    tags: list = None,\n):\n    pass\n\n"
+    signature = (
+        "def route{n}(\n    path: str,\n    response_model: Any = Default(None),\n    tags: list = None,\n):\n\n"
+    )
     text = "".join(signature.format(n=n) for n in range(3)) + "def route9(\n    path: str,\n    response_model: Any = "
-    assert names_after_same_text(text, len(text), names, []) == {"Default": 1.0}
+    assert words_after_same_text(text, len(text), []) == ["Default", "Default", "Default"]
+    # Spaces between the tokens do not matter; another name before them does.
+    assert words_after_same_text("x = f(a,  b)\ny = f(a, c)\nz = f(a,", 36, []) == ["c", "b"]
+    assert words_after_same_text("x = f(a, b)\nz = f(ab,", 21, []) == []
     # Too little text before the cursor to say anything: no hint.
-    assert names_after_same_text("x = ", 4, names, []) == {}
+    assert words_after_same_text("x = ", 4, []) == []
+    names = {"Default", "Any", "DefaultPlaceholder"}
+    shares = Sequels(text, len(text), []).shares(names)
+    assert set(shares) == {"Default"} and shares["Default"] >= 1.0
