@@ -18,6 +18,7 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "context"
 DOWNLOAD_TIMEOUT_S = 600
@@ -217,8 +218,23 @@ def prepare(source: Source, cache: Path = CACHE) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     _unpack(source, package, target)
-    (target / ".complete").write_text(source.package + "\n")
+    (target / ".complete").write_text(package.name + "\n")
     return workspace
+
+
+def fetched_version(source: Source, cache: Path = CACHE) -> str:
+    """The version a prepared source was fetched at: pinned for PyPI and npm, and for Debian
+    what the archive had that day (`openjdk-17-source_17.0.19+10-1~deb12u2_all.deb` ->
+    17.0.19+10-1~deb12u2); "" when unknown."""
+    slug = source.name.replace(" ", "-").replace("/", "-")
+    try:
+        fetched = (cache / "src" / slug / ".complete").read_text().strip()
+    except OSError:
+        return ""
+    if source.registry != "deb":
+        return source.package
+    parts = fetched.split("_")
+    return unquote(parts[1]) if len(parts) == 3 and fetched.endswith(".deb") else ""
 
 
 def available(sources: tuple[Source, ...] = CORPUS, cache: Path = CACHE) -> list[tuple[Source, Path]]:

@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _context_corpus import CORPUS, available
+from _context_corpus import CORPUS, available, fetched_version
 from _context_samples import Sample, find_samples
 
 from lsp_server.context.provider import CrossFileContext
@@ -345,7 +345,11 @@ def main() -> int:
         targets = [t for t in targets if not wanted or "python" in wanted or t[0].split()[0] in wanted]
         if not arguments.no_corpus:
             sources = tuple(s for s in CORPUS if not wanted or s.name in wanted or s.language in wanted)
-            targets += [(source.name, path, source.language) for source, path in available(sources)]
+            ready = available(sources)
+            targets += [(source.name, path, source.language) for source, path in ready]
+            debian = [f"{s.package} {fetched_version(s)}" for s, _ in ready if s.registry == "deb"]
+            if debian:  # not pinned: what the archive had when they were fetched
+                print("Debian sources: " + ", ".join(dict.fromkeys(debian)))
     tokenizer = starcoder_tokenizer()
     load = os.getloadavg()
     print(
