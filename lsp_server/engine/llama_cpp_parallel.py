@@ -113,12 +113,12 @@ def decode_parallel(
                 return ParallelRun(prefill_seconds, True, steps)
             _decode_step(llm, [(seq, token, position) for seq, token in live])
             rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(live), n_vocab))
-            logprobs = _log_softmax(rows)
-            chosen = logprobs.argmax(axis=1)
+            chosen = rows.argmax(axis=1)
+            totals = _log_sum_exp(rows)  # only the chosen tokens' log-probabilities are needed
             following = []
             for row, (seq, _) in enumerate(live):
                 token = int(chosen[row])
-                if take(seq, token, float(logprobs[row, token])):
+                if take(seq, token, float(rows[row, token] - totals[row])):
                     following.append((seq, token))
             live = following
             position += 1
@@ -176,6 +176,15 @@ def _keep_only_the_prompt(llm: Any, count: int) -> None:
         llm._ctx.kv_cache_seq_rm(0, -1, -1)
         llm.n_tokens = 0
     llm._requires_eval = True
+
+
+def _log_sum_exp(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log of the sum of exp(logits): a token's log-probability is its logit minus
+    its row's. One temporary array, made in place (a step's rows are 3 x the vocabulary)."""
+    top = logits.max(axis=1)
+    shifted = logits - top[:, None]
+    np.exp(shifted, out=shifted)
+    return top + np.log(shifted.sum(axis=1))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
