@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from .identifiers import IDENTIFIER, is_interesting
+from .identifiers import IDENTIFIER, is_interesting, is_word_char, last_use
 from .snippets import name_parts
 
 LINE_WEIGHT = 1.5  # all of a name's words on the cursor's line
@@ -70,12 +70,7 @@ def cursor_words(text: str, offset: int, header: str) -> CursorWords:
     """The words the code at `offset` uses; `header`: the enclosing definition's head ("" if none)."""
     line_start = text.rfind("\n", 0, offset) + 1
     line = text[line_start:offset]
-    above = line_start
-    for _ in range(NEAR_LINES):
-        if above <= 1:
-            above = 0
-            break
-        above = text.rfind("\n", 0, above - 1) + 1
+    above = _lines_above(text, line_start)
     near = frozenset(word for word in IDENTIFIER.findall(text, above, line_start) if is_interesting(word))
     condition = _CONDITION_BEFORE.search(line) is not None
     typed = _TYPED.search(line)
@@ -87,6 +82,16 @@ def cursor_words(text: str, offset: int, header: str) -> CursorWords:
         _parallel_word(text, line_start, line),
         typed_start(typed.group(1)) if typed is not None else "",
     )
+
+
+def _lines_above(text: str, line_start: int) -> int:
+    """Where the `NEAR_LINES` lines above the line starting at `line_start` start."""
+    above = line_start
+    for _ in range(NEAR_LINES):
+        if above <= 1:
+            return 0
+        above = text.rfind("\n", 0, above - 1) + 1
+    return above
 
 
 def typed_start(typed: str) -> str:
@@ -141,7 +146,7 @@ class NameAffinity:
 
     def __init__(self, names: Iterable[str], cursor: CursorWords, followers: Mapping[str, float] | None = None):
         self.cursor = cursor
-        self.followers = followers or {}  # `names_that_followed`
+        self.followers = followers or {}  # `Sequels.shares`
         self.candidates = list(names)
         self.frequency: Counter = Counter()
         for name in self.candidates:
@@ -179,14 +184,8 @@ def names_that_followed(
     before the cursor (in the lines just above), each with the share of those uses it came
     after. `skipped`: sorted (start, end) spans not to look in (import statements, which list
     names in an order that says nothing)."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    near_start = line_start
-    for _ in range(NEAR_LINES):
-        near_start = text.rfind("\n", 0, max(0, near_start - 1)) + 1
-        if near_start == 0:
-            break
     last = None
-    for match in IDENTIFIER.finditer(text, near_start, offset):
+    for match in IDENTIFIER.finditer(text, _lines_above(text, text.rfind("\n", 0, offset) + 1), offset):
         if match.group() in candidates and not _within(skipped, match.start()):
             last = match
     if last is None:
@@ -194,17 +193,16 @@ def names_that_followed(
     name = last.group()
     counts: Counter = Counter()
     looked = 0
-    start = text.rfind(name, 0, last.start())  # the latest first: the nearest repeat says most
+    start = last_use(text, name, 0, last.start())  # the latest first: the nearest repeat says most
     while start >= 0 and looked < FOLLOW_USES:
-        end = start + len(name)
-        whole_word = not _is_word_char(text, start - 1) and not _is_word_char(text, end)
-        if whole_word and not _within(skipped, start):
+        if not _within(skipped, start):
             looked += 1
+            end = start + len(name)
             for match in IDENTIFIER.finditer(text, end, min(offset, end + FOLLOW_CHARS)):
                 if match.group() in candidates and match.group() != name:
                     counts[match.group()] += 1
                     break
-        start = text.rfind(name, 0, start)
+        start = last_use(text, name, 0, start)
     if not looked:
         return {}
     return {follower: count / looked for follower, count in counts.items()}
@@ -216,7 +214,7 @@ def words_after_same_text(text: str, offset: int, skipped: list[tuple[int, int]]
     `Default(...)`, `lambda _: ` before `identity`), at most `FOLLOW_USES` of them, the nearest
     first; a place followed by no identifier gives "". `skipped`: as for `names_that_followed`."""
     tokens = [match.group() for match in _TOKEN.finditer(text, max(0, offset - 200), offset)][-SAME_TOKENS:]
-    words = [at for at, token in enumerate(tokens) if _is_word_char(token, 0)]
+    words = [at for at, token in enumerate(tokens) if is_word_char(token, 0)]
     if len(tokens) < SAME_TOKENS or not words:
         return []
     # Found by its identifier (rarer than `(` or `=`), from the cursor back.
@@ -227,35 +225,33 @@ def words_after_same_text(text: str, offset: int, skipped: list[tuple[int, int]]
         key_start = text.rfind(token, 0, key_start)
     found: list[str] = []
     examined = 0
-    start = text.rfind(name, 0, key_start)
+    start = last_use(text, name, 0, key_start)
     while start >= 0 and len(found) < FOLLOW_USES and examined < SAME_TEXT_PLACES:
         examined += 1
         end = _tokens_around(text, start, tokens, anchor)
         if end >= 0 and not _within(skipped, start):
             word = IDENTIFIER.match(text, _skip_spaces(text, end))
             found.append(word.group() if word is not None else "")
-        start = text.rfind(name, 0, start)
+        start = last_use(text, name, 0, start)
     return found
 
 
 def _tokens_around(text: str, start: int, tokens: list[str], anchor: int) -> int:
-    """Where `tokens` end, when `tokens[anchor]` stands at `start` as a whole word with the
+    """Where `tokens` end, when `tokens[anchor]` (a whole word) stands at `start` with the
     others around it (spaces between tokens aside); -1 when they are not there."""
     end = start + len(tokens[anchor])
-    if _is_word_char(text, start - 1) or _is_word_char(text, end):
-        return -1
     before = start
     for token in reversed(tokens[:anchor]):
         while before > 0 and text[before - 1].isspace():
             before -= 1
         if not text.startswith(token, before - len(token)) or (
-            _is_word_char(token, 0) and _is_word_char(text, before - len(token) - 1)
+            is_word_char(token, 0) and is_word_char(text, before - len(token) - 1)
         ):
             return -1
         before -= len(token)
     for token in tokens[anchor + 1 :]:
         end = _skip_spaces(text, end)
-        if not text.startswith(token, end) or (_is_word_char(token, 0) and _is_word_char(text, end + len(token))):
+        if not text.startswith(token, end) or (is_word_char(token, 0) and is_word_char(text, end + len(token))):
             return -1
         end += len(token)
     return end
@@ -328,7 +324,3 @@ def _line_starts(text: str, last_line: int) -> list[int]:
 def _within(spans: list[tuple[int, int]], position: int) -> bool:
     at = bisect.bisect_right(spans, (position, float("inf"))) - 1
     return at >= 0 and spans[at][0] <= position <= spans[at][1]
-
-
-def _is_word_char(text: str, position: int) -> bool:
-    return 0 <= position < len(text) and (text[position].isalnum() or text[position] in "_$")

@@ -43,6 +43,8 @@ from .identifiers import (
     AttributesUsed,
     attribute_before_cursor,
     is_interesting,
+    is_word_char,
+    last_use,
     names_near,
     token_set,
 )
@@ -453,8 +455,8 @@ class ContextRetriever:
             path, symbol = self.resolver.resolve_import(entry, bindings[name])
             if symbol is not None:
                 # Among names used as often, the one used last is the likelier next.
-                last = _last_use(text, name, window, offset) if counts.get(name) else None
-                recency = (last - window) / max(1, offset - window) if last is not None else 0.0
+                last = last_use(text, name, window, offset) if counts.get(name) else -1
+                recency = (last - window) / max(1, offset - window) if last >= 0 else 0.0
                 score = SCORE_IMPORTED + 0.9 * usage + SCORE_RECENT_USE * recency + affinity(name)
                 if counts.get(name, 0) <= 1:  # the import itself, if that
                     score += SCORE_PENDING
@@ -472,7 +474,7 @@ class ContextRetriever:
     def _followers(entry: FileEntry, cursor: CursorFacts, names: Collection[str]) -> dict[str, float]:
         if cursor.sequels is None:
             cursor.sequels = Sequels(cursor.text, cursor.offset, (item.line for item in entry.imports))
-        return cursor.sequels.shares(names if isinstance(names, (set, frozenset, dict)) else set(names))
+        return cursor.sequels.shares(frozenset(names))
 
     def _used_unimported_names(self, entry: FileEntry, cursor: CursorFacts, found: _Candidates, clock: _Clock) -> None:
         """Where names come without an import naming them (a Go or Java package, C headers,
@@ -578,7 +580,7 @@ def _is_type_like(symbol: Symbol) -> bool:
 def _word_before(text: str, offset: int) -> str:
     """The identifier the cursor ends, as typed so far ("" after a non-name character)."""
     start = offset
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+    while is_word_char(text, start - 1):
         start -= 1
     word = text[start:offset]
     return word if IDENTIFIER.fullmatch(word) else ""
@@ -608,18 +610,6 @@ def _near_words(text: str, offset: int) -> frozenset[str]:
 def _uses(text: str, offset: int) -> Counter:
     """How often each identifier is used in the text before the cursor."""
     return Counter(IDENTIFIER.findall(text, max(0, offset - USAGE_CHARS), offset))
-
-
-def _last_use(text: str, name: str, start: int, end: int) -> int | None:
-    """Where `name` was used last in `text[start:end]`, as a whole word; None if not there."""
-    at = text.rfind(name, start, end)
-    while at >= 0:
-        before = text[at - 1] if at > 0 else " "
-        after = text[at + len(name)] if at + len(name) < len(text) else " "
-        if not (before.isalnum() or before in "_$") and not (after.isalnum() or after in "_$"):
-            return at
-        at = text.rfind(name, start, at)
-    return None
 
 
 class _Candidates:

@@ -184,6 +184,20 @@ def is_interesting(word: str, language: str = "") -> bool:
     return word not in KEYWORDS
 
 
+def is_word_char(text: str, position: int) -> bool:
+    """Whether `text[position]` is part of an identifier (False outside the text)."""
+    return 0 <= position < len(text) and (text[position].isalnum() or text[position] in "_$")
+
+
+def last_use(text: str, name: str, start: int, end: int) -> int:
+    """Where `name` was used last in `text[start:end]` as a whole word (`base`, not
+    `database`); -1 if not there."""
+    at = text.rfind(name, start, end)
+    while at >= 0 and (is_word_char(text, at - 1) or is_word_char(text, at + len(name))):
+        at = text.rfind(name, start, at)
+    return at
+
+
 def token_set(text: str) -> frozenset[str]:
     """The distinct interesting identifiers of a text (for Jaccard similarity)."""
     return frozenset(word for word in IDENTIFIER.findall(text) if is_interesting(word))
@@ -236,7 +250,7 @@ class AttributesUsed:
             text = self.text
             for match in _attribute_of(base).finditer(text, self.start, self.end):
                 at = match.start()
-                if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_$"):  # `base`, not `database`
+                if not is_word_char(text, at - 1):  # `base`, not `database`
                     found.add(match.group(1))
         return found
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index import FileEntry, Symbol
+from .identifiers import last_use
 
 SMALL_BODY_LINES = 12  # definitions up to this long are shown whole
 COMPACT_BODY_LINES = 3  # the same, for compact snippets
@@ -340,13 +341,11 @@ def _listing(
 
 def names_itself(line: str, name: str) -> bool:
     """Whether a definition's line has its name as code (not only in a string: `__slots__ = ("data",)`)."""
-    at = line.find(name)
+    at = last_use(line, name, 0, len(line))
     while at >= 0:
-        before = line[at - 1] if at else " "
-        after = line[at + len(name)] if at + len(name) < len(line) else " "
-        if not (before.isalnum() or before in "_$\"'") and not (after.isalnum() or after in "_$\"'"):
+        if line[at - 1 : at] not in ("'", '"') and line[at + len(name) : at + len(name) + 1] not in ("'", '"'):
             return True
-        at = line.find(name, at + 1)
+        at = last_use(line, name, 0, at)
     return False
 
 
