@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from lsp_server.context import ContextRetriever
 from lsp_server.index import WorkspaceIndex
 
 FILES = {
@@ -95,3 +96,17 @@ def indexed_workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
     index = WorkspaceIndex([root], db_path=tmp_path / "index.sqlite3", workers=0)
     index.build()
     return index
+
+
+def candidate_scores(tmp_path: Path, files: dict[str, str], current: str) -> dict[str, float]:
+    """The score of each definition that gathering considers with the cursor at the end of
+    `files[current]`, in a workspace of `files` (budget 300, time enough for every step)."""
+    index = indexed_workspace(tmp_path, files)
+    text = files[current]
+    try:
+        result = ContextRetriever(index).gather(
+            index.roots[0] / current, text, len(text), 300, count_tokens, time_budget_ms=1000, keep_candidates=True
+        )
+    finally:
+        index.close()
+    return {s.name: s.score for s in result.considered if s.kind == "definition"}

@@ -3,14 +3,14 @@ enclosing definition's head, names not used yet, predicates where a condition st
 
 from __future__ import annotations
 
-from workspace_fixture import count_tokens, indexed_workspace
+from workspace_fixture import candidate_scores, count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever
 from lsp_server.context.affinity import (
     NO_WORDS,
     NameAffinity,
-    cursor_words,
     Sequels,
+    cursor_words,
     import_spans,
     names_that_followed,
     words_after_same_text,
@@ -57,14 +57,7 @@ def test_no_words_no_affinity():
 
 def _imported_scores(tmp_path, text: str) -> dict[str, float]:
     library = "".join(f"def {name}(value):\n    return value\n\n\n" for name in NAMES)
-    index = indexed_workspace(tmp_path, {"lib.py": library, "main.py": text})
-    try:
-        result = ContextRetriever(index).gather(
-            index.roots[0] / "main.py", text, len(text), 300, count_tokens, time_budget_ms=1000, keep_candidates=True
-        )
-    finally:
-        index.close()
-    return {s.name: s.score for s in result.considered if s.kind == "definition"}
+    return candidate_scores(tmp_path, {"lib.py": library, "main.py": text}, "main.py")
 
 
 def test_gathering_ranks_the_imported_name_the_line_asks_for_first(tmp_path):

@@ -32,12 +32,16 @@ from lib import patch, fetch  # noqa: E402
 """
 
 
-def test_locals_and_parameters_named_like_an_import_are_no_samples(tmp_path):
-    index = indexed_workspace(tmp_path, {"lib.py": LIBRARY, "user.py": USER})
+def _samples(tmp_path, files: dict[str, str]) -> list:
+    index = indexed_workspace(tmp_path, files)
     try:
-        samples = [s for s in find_samples(index, 100) if s.kind == "name"]
+        return find_samples(index, 100)
     finally:
         index.close()
+
+
+def test_locals_and_parameters_named_like_an_import_are_no_samples(tmp_path):
+    samples = [s for s in _samples(tmp_path, {"lib.py": LIBRARY, "user.py": USER}) if s.kind == "name"]
     lines = sorted(USER[: s.offset].count("\n") + 1 for s in samples)
     # Only `patch(url)` in `send`: `versions` binds patch, `load` takes fetch as a parameter,
     # and `send`'s loop binds fetch (not used after).
@@ -51,11 +55,7 @@ def test_a_name_a_library_import_binds_is_no_sample_of_the_repositorys_definitio
         "user.py": "from typing import Mapping\n\n\ndef f(a: Mapping):\n    pass\n",
         "other.py": "from compat import Mapping\n\n\ndef g(b: Mapping):\n    pass\n",
     }
-    index = indexed_workspace(tmp_path, files)
-    try:
-        samples = [s for s in find_samples(index, 100) if s.kind == "name"]
-    finally:
-        index.close()
+    samples = [s for s in _samples(tmp_path, files) if s.kind == "name"]
     assert [(s.path.name, s.name) for s in samples] == [("other.py", "Mapping")]
 
 
@@ -65,11 +65,7 @@ def test_a_rust_std_or_core_import_is_no_sample_of_a_module_named_alike(tmp_path
         "src/lib.rs": "mod mem;\n",
         "src/user.rs": "use core::mem;\n\nfn f() -> usize {\n    mem::size_of::<u8>()\n}\n",
     }
-    index = indexed_workspace(tmp_path, files)
-    try:
-        samples = find_samples(index, 100)
-    finally:
-        index.close()
+    samples = _samples(tmp_path, files)
     assert [s for s in samples if s.path.name == "user.rs"] == []
 
 
@@ -83,11 +79,7 @@ def test_a_member_on_a_class_that_is_not_its_owner_is_no_sample(tmp_path):
             "  const a = Buffer.from(x);\n  return Headers.from(a);\n}\n"
         ),
     }
-    index = indexed_workspace(tmp_path, files)
-    try:
-        samples = [s for s in find_samples(index, 100) if s.kind == "member"]
-    finally:
-        index.close()
+    samples = [s for s in _samples(tmp_path, files) if s.kind == "member"]
     assert [(s.base, s.name) for s in samples] == [("Headers", "from")]
 
 
@@ -100,9 +92,5 @@ def test_a_library_module_named_like_a_repository_module_is_the_librarys(tmp_pat
         "app/routing.py": "from starlette.responses import Response\n\n\ndef f() -> Response:\n    pass\n",
         "app/handlers.py": "from app.openapi.models import Response\n\n\ndef g() -> Response:\n    pass\n",
     }
-    index = indexed_workspace(tmp_path, files)
-    try:
-        samples = [s for s in find_samples(index, 100) if s.name == "Response"]
-    finally:
-        index.close()
+    samples = [s for s in _samples(tmp_path, files) if s.name == "Response"]
     assert [s.path.name for s in samples] == ["handlers.py"]

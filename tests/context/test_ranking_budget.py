@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workspace_fixture import count_tokens, indexed_workspace
+from workspace_fixture import candidate_scores, count_tokens, indexed_workspace
 
 from lsp_server.context import ContextRetriever
 from lsp_server.context.ranking import select_snippets
@@ -184,14 +184,7 @@ def test_of_imports_used_as_often_the_one_used_last_ranks_first(tmp_path):
         "from lib import early_name, late_name\n\n\ndef run():\n    early_name(1)\n"
         f"{filler}    late_name(2)\n{filler}    return "
     )
-    index = indexed_workspace(tmp_path, {"lib.py": library, "main.py": text})
-    try:
-        result = ContextRetriever(index).gather(
-            index.roots[0] / "main.py", text, len(text), 300, count_tokens, time_budget_ms=1000, keep_candidates=True
-        )
-    finally:
-        index.close()
-    scores = {s.name: s.score for s in result.considered if s.kind == "definition"}
+    scores = candidate_scores(tmp_path, {"lib.py": library, "main.py": text}, "main.py")
     assert scores["late_name"] > scores["early_name"]
 
 
