@@ -300,12 +300,17 @@ class Session:
         for method in (types.WINDOW_SHOW_MESSAGE, types.WINDOW_LOG_MESSAGE):
             self.client.feature(method)(lambda ls, params: None)
 
-    async def start(self, model: str, context: bool, root: Path, cache: Path, max_tokens: int) -> float:
+    async def start(
+        self, model: str, context: bool, root: Path, cache: Path, max_tokens: int, min_confidence: float | None = 0
+    ) -> float:
         env = {**os.environ, "XDG_CACHE_HOME": str(cache), "INFILL_LOG_LEVEL": "WARNING"}
         await self.client.start_io(sys.executable, "-m", "lsp_server", "serve", env=env, cwd=str(REPO))
         asyncio.get_running_loop().create_task(self._drain_stderr())
-        # Everything shown: the confidence check is replayed per threshold from the reports.
-        completion = {"maxTokens": max_tokens, "minConfidence": 0}
+        # Everything shown (0): the confidence check is replayed per threshold from the reports.
+        # Otherwise the server's own check at that bar (None: the model's calibrated one).
+        completion: dict[str, float] = {"maxTokens": max_tokens}
+        if min_confidence is not None:
+            completion["minConfidence"] = min_confidence
         options = {"model": {"path": model}, "context": {"enabled": context}, "completion": completion}
         started = time.perf_counter()
         await asyncio.wait_for(
@@ -393,13 +398,19 @@ class Session:
 
 
 async def run_one(
-    model_name: str, model_path: str, context: bool, cases: list[Case], root: Path, max_tokens: int
+    model_name: str,
+    model_path: str,
+    context: bool,
+    cases: list[Case],
+    root: Path,
+    max_tokens: int,
+    min_confidence: float | None = 0,
 ) -> Run:
     run = Run(model_name, context)
     cache = Path(tempfile.mkdtemp(prefix="infill-quality-cache-"))
     session = Session()
     try:
-        run.index_seconds = await session.start(model_path, context, root, cache, max_tokens)
+        run.index_seconds = await session.start(model_path, context, root, cache, max_tokens, min_confidence)
         originals = {c.file: (stdlib_dir() / c.file).read_text(encoding="utf-8") for c in cases}
         for version, case in enumerate(cases, 1):
             text = without(originals[case.file], [case])
@@ -587,13 +598,31 @@ def main(argv: list[str] | None = None) -> int:
         metavar="JSON",
         help="no model: report (and --calibrate, --plot) from a run saved with --json",
     )
+    parser.add_argument(
+        "--min-confidence",
+        default="0",
+        metavar="BAR|calibrated",
+        help="the server's own confidence check at this bar instead of everything shown (0, replayed "
+        "per threshold): what a user sees, with the model stopped where nothing more could be shown",
+    )
     args = parser.parse_args(argv)
+    try:
+        server_bar(args.min_confidence)
+    except ValueError:
+        parser.error(f"--min-confidence: a number or 'calibrated', not {args.min_confidence!r}")
+    if args.calibrate and server_bar(args.min_confidence) != 0:
+        parser.error("--calibrate needs everything shown (--min-confidence 0)")
     if args.replay:
         cases, paths, runs, args.seed = load_runs(args.replay)
     else:
         cases, paths, runs = measure(args, parser)
     report(args, cases, paths, runs)
     return 0
+
+
+def server_bar(value: str) -> float | None:
+    """--min-confidence as the server's setting: a number, or None for the calibrated one."""
+    return None if value == "calibrated" else float(value)
 
 
 def measure(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[list[Case], dict, list[Run]]:
@@ -618,7 +647,8 @@ def measure(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[
         for name, path in paths.items():
             for ctx in args.context.split(","):
                 started = time.perf_counter()
-                run = asyncio.run(run_one(name, path, ctx == "on", cases, root, args.max_tokens))
+                bar = server_bar(args.min_confidence)
+                run = asyncio.run(run_one(name, path, ctx == "on", cases, root, args.max_tokens, bar))
                 runs.append(run)
                 s = summarize(run)
                 print(

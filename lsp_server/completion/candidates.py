@@ -60,12 +60,17 @@ def finish(
         verdict = check_suggestion(place.text, place.offset, candidate, place.language_id, place.path)
         candidate, syntax = verdict.text, verdict.action
     scores = shown_scores(raw, candidate, raw_scores)
-    if finished_line:
-        threshold = max(threshold, FINISHED_LINE_MIN_CONFIDENCE)
-        if scores is None:
-            candidate = ""
+    threshold = held_to(threshold, finished_line)
+    if finished_line and scores is None:
+        candidate = ""
     judged = judge(candidate, scores, threshold)
     return Finished(judged.text, candidate, scores, judged.confidence, threshold, syntax)
+
+
+def held_to(threshold: float, finished_line: bool) -> float:
+    """The confidence a suggestion must have: `threshold`, or more right after Tab finished a
+    line (after_accept.py)."""
+    return max(threshold, FINISHED_LINE_MIN_CONFIDENCE) if finished_line else threshold
 
 
 def finish_all(

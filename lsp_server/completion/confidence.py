@@ -96,6 +96,12 @@ def confident_prefix(text: str, scores: Sequence[TokenScore], threshold: float) 
     return best.rstrip()
 
 
+def logprob_floor(threshold: float) -> float | None:
+    """The threshold as the least log-probability of a text (the engine's floor, see
+    GenerationRequest.min_logprob); None when nothing is filtered."""
+    return math.log(threshold) if threshold > 0 else None
+
+
 def judge(text: str, scores: Sequence[TokenScore] | None, threshold: float) -> Judged:
     """The suggestion as it should be shown under the threshold."""
     if scores is None:

@@ -29,8 +29,8 @@ from ..settings import CompletionSettings, ContextSettings, Settings
 from ..text import Cursor
 from .after_accept import AcceptedSuggestions, finishes_line
 from .cache import CachedCompletion, CacheHit, CacheKey, CompletionCache
-from .candidates import SuggestionPlace, distinct_texts, finish_all
-from .confidence import calibrated_threshold
+from .candidates import SuggestionPlace, distinct_texts, finish_all, held_to
+from .confidence import calibrated_threshold, logprob_floor
 from .deadline import Deadline
 from .latency_budget import BudgetStep, LatencyBudget
 from .loops import loop_start
@@ -358,6 +358,8 @@ class CompletionService:
 
         def build(engine: Engine, fim: FimTokens, room: int) -> GenerationRequest:
             prompt_started = time.perf_counter()
+            threshold = options.min_confidence
+            built.threshold = calibrated_threshold(model_name(engine)) if threshold is None else threshold
             counter, tokenize = self._caches_for(engine)
             # Each extra candidate needs room of its own for its tokens in the context.
             budget = min(step.prompt_budget_tokens, max(room // 2, room - (wanted - 1) * max_tokens))
@@ -409,6 +411,8 @@ class CompletionService:
                 candidates=wanted,
                 # Tokens of the known first suggestion: the others are held to about its length.
                 known_first_tokens=None if known is None else len(engine.tokenize(known[0] if known else "")),
+                # What falls under the confidence check's bar is cut anyway: the engine stops there.
+                min_logprob=logprob_floor(held_to(built.threshold, finished_line)),
             )
 
         try:
@@ -443,11 +447,8 @@ class CompletionService:
         if not is_current():
             outcome.reason = "outdated"  # the document changed while the model ran
             return outcome
-        threshold = options.min_confidence
-        if threshold is None:
-            threshold = calibrated_threshold(model_name(self.host.engine))
         # Right after Tab finished a line, more on it only when the model is sure (after_accept.py).
-        finished = finish_all(result, place.suggestion, threshold, finished_line)
+        finished = finish_all(result, place.suggestion, report.threshold, finished_line)
         first = finished[0]  # the greedy candidate (or the first other one): its check is reported
         outcome.texts = distinct_texts(finished) if known is None else distinct_texts([*known, *finished])
         outcome.text = outcome.texts[0] if outcome.texts else ""
@@ -574,6 +575,7 @@ class _BuiltPrompt:
     prompt: FimPrompt | None = None
     ms: float = 0.0
     context_budget: int = 0
+    threshold: float = 0.0  # the confidence suggestions are held to (completion.minConfidence)
     context_ms: float = 0.0
     context_tokens: int = 0
     snippets: list[str] = field(default_factory=list)

@@ -20,6 +20,7 @@ __all__ = [
     "EngineError",
     "GenerationRequest",
     "GenerationResult",
+    "ProbabilityFloor",
     "SpecialTokens",
     "StopReason",
     "TokenScore",
@@ -28,8 +29,8 @@ __all__ = [
 
 
 # Why a generation ended: an end token, a stop text, the token limit, the caller's stop flag,
-# or the caller's "the text is complete" check.
-StopReason = Literal["eos", "stop", "max_tokens", "cancelled", "complete"]
+# the caller's "the text is complete" check, or a probability under the caller's floor.
+StopReason = Literal["eos", "stop", "max_tokens", "cancelled", "complete", "unlikely"]
 
 
 @dataclass
@@ -55,6 +56,11 @@ class GenerationRequest:
     # cannot leave the greedy one out returns it as well (the caller shows each text once).
     # None: decode it too.
     known_first_tokens: int | None = None
+    # The least log-probability a completion may have and still be shown whole (the caller's
+    # confidence check keeps only the whole lines written before the token that takes it below).
+    # Past that token nothing more can be shown, so an engine that scores its tokens stops there
+    # and cuts the text back to those lines (stop reason "unlikely"). None: no floor.
+    min_logprob: float | None = None
 
     @property
     def first_known(self) -> bool:
@@ -79,6 +85,30 @@ def scores_before(scores: list[TokenScore], cut: int) -> list[TokenScore]:
             break
         kept.append(TokenScore(min(score.end, cut), score.logprob))
     return kept
+
+
+class ProbabilityFloor:
+    """GenerationRequest.min_logprob applied as a completion's tokens arrive: the sum of their
+    log-probabilities, and where to cut the text once it falls under the floor.
+
+    Leading line ends do not count (post-processing may drop them, and their scores with
+    them), so the sum never falls under what the confidence check adds up for the same text."""
+
+    def __init__(self, floor: float | None) -> None:
+        self.floor = floor
+        self.total = 0.0
+
+    def cut(self, text: str, start: int, logprob: float) -> int | None:
+        """`text` once the token(s) that wrote text[start:] came, with their log-probability:
+        None while the sum stays at or above the floor, else the end of the last line written
+        before them, trailing blanks left out (0 when they are on the first line)."""
+        if self.floor is None or not text.strip("\r\n"):
+            return None
+        self.total += logprob
+        if self.total >= self.floor:
+            return None
+        # A token that starts with the line end belongs to the next line (confidence.py).
+        return len(text[: max(text.rfind("\n", 0, start + 1), 0)].rstrip())
 
 
 @dataclass

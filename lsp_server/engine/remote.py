@@ -35,6 +35,7 @@ from .base import (
     EngineError,
     GenerationRequest,
     GenerationResult,
+    ProbabilityFloor,
     SpecialTokens,
     StopReason,
     TokenScore,
@@ -275,6 +276,7 @@ class RemoteEngine:
         # Done, but the server may not know yet: read a few more events, hoping for the
         # end of the stream, so that the connection stays open for the next request.
         finished, extra = False, 0
+        floor = ProbabilityFloor(request.min_logprob)
         events = self.client.stream(path, payload, request.should_stop)
         try:
             for event in events:
@@ -292,7 +294,8 @@ class RemoteEngine:
                     if not generated:
                         first = time.perf_counter() - started
                     generated += 1
-                    scores = _add_scores(scores, event, len(text), piece)
+                    start, known = len(text), len(scores or [])
+                    scores = _add_scores(scores, event, start, piece)
                     text += piece
                     hit = _first_stop(text, stops)
                     if hit is not None:
@@ -301,6 +304,10 @@ class RemoteEngine:
                         break
                     if request.text_is_complete(text):
                         stopped_by = "complete"
+                        break
+                    cut = _floor_cut(floor, text, start, scores, known)
+                    if cut is not None:  # nothing more could be shown: hang up, the server stops
+                        text, scores, stopped_by = text[:cut], scores_before(scores or [], cut), "unlikely"
                         break
                     if generated >= max_tokens:
                         finished = True
@@ -325,6 +332,7 @@ class RemoteEngine:
         scores: list[list[TokenScore] | None] = [[] for _ in range(count)]
         stopped: list[StopReason] = ["max_tokens"] * count
         done, first = [False] * count, 0.0
+        floors = [ProbabilityFloor(request.min_logprob) for _ in range(count)]
         events = self.client.stream(path, payload, request.should_stop)
         try:
             for event in events:
@@ -339,7 +347,8 @@ class RemoteEngine:
                     if piece:
                         first = first or time.perf_counter() - started
                         generated[i] += 1
-                        scores[i] = _add_scores(scores[i], {"choices": [choice]}, len(texts[i]), piece)
+                        start, known = len(texts[i]), len(scores[i] or [])
+                        scores[i] = _add_scores(scores[i], {"choices": [choice]}, start, piece)
                         texts[i] += piece
                         hit = _first_stop(texts[i], stops)
                         if hit is not None:
@@ -349,6 +358,11 @@ class RemoteEngine:
                             continue
                         if request.text_is_complete(texts[i]):
                             stopped[i], done[i] = "complete", True
+                            continue
+                        cut = _floor_cut(floors[i], texts[i], start, scores[i], known)
+                        if cut is not None:
+                            texts[i], stopped[i], done[i] = texts[i][:cut], "unlikely", True
+                            scores[i] = scores_before(scores[i] or [], cut)
                             continue
                         if generated[i] >= max_tokens:
                             done[i] = True
@@ -421,6 +435,16 @@ def _add_scores(scores: list[TokenScore] | None, event: dict, start: int, piece:
         end = start + len(piece) if last else min(end + len(token), start + len(piece))
         scores.append(TokenScore(end, logprob))
     return scores
+
+
+def _floor_cut(
+    floor: ProbabilityFloor, text: str, start: int, scores: list[TokenScore] | None, known: int
+) -> int | None:
+    """Where the probability floor cuts `text` after an event that wrote text[start:] with the
+    scores after the first `known`; None while above it, or when the server sends no scores."""
+    if scores is None:
+        return None
+    return floor.cut(text, start, sum(score.logprob for score in scores[known:]))
 
 
 def _first_stop(text: str, stops: list[str]) -> int | None:

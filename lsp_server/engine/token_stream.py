@@ -1,6 +1,7 @@
 """One completion as its tokens arrive, for the engines that decode token by token themselves
 (llama.cpp, ONNX Runtime): end tokens, stop texts, the caller's "the text is complete" check,
-the token limit, an alternative candidate's deadline, and each token's score.
+the token limit, an alternative candidate's deadline, the probability floor, and each token's
+score.
 
 An engine says only how its text grows by one token (`_text_with`): llama.cpp's detokenizer
 works on bytes with the tokens before for context, ONNX Runtime's vocabulary on the whole list.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import GenerationRequest, GenerationResult, StopReason, TokenScore, scores_before
+from .base import GenerationRequest, GenerationResult, ProbabilityFloor, StopReason, TokenScore, scores_before
 
 
 class TokenStream:
@@ -33,6 +34,7 @@ class TokenStream:
         self.stopped_by: StopReason = "max_tokens"
         self.started = False  # got a first token, even one that ended it
         self.deadline: int | None = None  # tokens after which an unfinished candidate is dropped
+        self._floor = ProbabilityFloor(request.min_logprob)
 
     def _text_with(self, token: int) -> str:
         """The whole text once `token` (already in self.tokens) is added."""
@@ -48,6 +50,7 @@ class TokenStream:
         score = logprob()
         self.tokens.append(token)
         self.text = self._text_with(token)
+        start = self.scores[-1].end if self.scores else 0
         self.scores.append(TokenScore(len(self.text), score))
         hit = first_stop(self.text, self._request.stop)
         if hit is not None:
@@ -57,6 +60,11 @@ class TokenStream:
             return False
         if self._request.text_is_complete(self.text):
             self.stopped_by = "complete"
+            return False
+        cut = self._floor.cut(self.text, start, score)
+        if cut is not None:  # nothing after this token could be shown: its line start ends it
+            self.text, self.scores = self.text[:cut], scores_before(self.scores, cut)
+            self.stopped_by = "unlikely"
             return False
         if self.deadline is not None and len(self.tokens) >= self.deadline:
             self.stopped_by = "cancelled"  # an alternative not finished in time: not shown

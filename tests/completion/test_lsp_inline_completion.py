@@ -280,7 +280,8 @@ async def test_configuration_from_workspace_configuration(test_model, tmp_path):
 
 async def test_a_low_confidence_completion_is_cut_or_empty(tmp_path):
     """The embedded model, everything shown (minConfidence 0), then a bar no suggestion of it
-    reaches: the answer becomes the confident start of the same suggestion, or nothing."""
+    reaches: the answer becomes the confident start of the same suggestion, or nothing, and
+    the model stopped at the token that fell under the bar (GenerationRequest.min_logprob)."""
     uri = (tmp_path / "app.py").as_uri()
     line = SOURCE.splitlines().index("    return ")
     async with lsp_session({"completion": {"minConfidence": 0}}, tmp_path) as s:
@@ -289,11 +290,13 @@ async def test_a_low_confidence_completion_is_cut_or_empty(tmp_path):
         shown = await s.last_completion()
         assert everything.strip() and shown["confidence"] < 0.999 and shown["candidate"] == everything
         assert len(shown["candidateScores"]) >= 1
+        tokens = shown["generatedTokens"]
     async with lsp_session({"completion": {"minConfidence": 0.999}}, tmp_path) as s:
         s.open(uri, SOURCE)
         result = await s.complete(uri, line, 11)
         stats = await s.last_completion()
-        assert stats["candidate"] == everything and stats["minConfidence"] == 0.999
+        assert everything.startswith(stats["candidate"]) and stats["minConfidence"] == 0.999
+        assert stats["generatedTokens"] < tokens
         cut = result.items[0].insert_text if result.items else ""
         assert cut != everything and everything.startswith(cut)
         assert stats["reason"] == ("model" if cut else "empty")

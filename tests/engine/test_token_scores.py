@@ -1,13 +1,16 @@
-"""The llama.cpp engine's per-token log-probabilities, on the embedded model."""
+"""The llama.cpp engine's per-token log-probabilities, on the embedded model, and the
+probability floor that stops a completion nothing more of could be shown."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 
-from lsp_server.engine.base import GenerationRequest, TokenScore, scores_before
+from lsp_server.completion.confidence import judge
+from lsp_server.engine.base import GenerationRequest, ProbabilityFloor, TokenScore, scores_before
 from lsp_server.engine.host import EMBEDDED_MODEL
 from lsp_server.engine.llama_cpp_engine import LlamaCppEngine
 
@@ -57,3 +60,42 @@ def test_scores_before_a_cut():
     assert scores_before(scores, 5) == scores[:2]
     assert scores_before(scores, 7) == [scores[0], scores[1], TokenScore(7, -0.3)]
     assert scores_before(scores, 0) == []
+
+
+def test_the_floor_cuts_at_the_line_end_before_the_token_that_falls_under_it():
+    floor = ProbabilityFloor(-1.0)
+    assert floor.cut("\n", 0, -5.0) is None  # leading line ends do not count
+    assert floor.cut("\nx = 1", 1, -0.5) is None
+    assert floor.cut("\nx = 1\n", 6, -0.2) is None
+    assert floor.cut("\nx = 1\ny", 7, -0.5) == 6  # the line x = 1 was written before it
+    # A token that starts with the line end belongs to the next line; one on the first line
+    # leaves nothing.
+    assert ProbabilityFloor(-1.0).cut("ab\ncd", 2, -2.0) == 2
+    assert ProbabilityFloor(-1.0).cut("abc", 2, -2.0) == 0
+    assert ProbabilityFloor(None).cut("abc", 2, -99.0) is None
+
+
+MULTILINE = "import os\n\n\ndef read_all(paths):\n    result = []\n    for path in paths:\n"
+
+
+@pytest.mark.parametrize("prompt", [PROMPT, MULTILINE])
+def test_the_engine_stops_under_the_floor_and_the_confidence_check_shows_the_same(engine, prompt):
+    """Between the sums of two consecutive tokens of the full completion (leading line ends
+    not counted), a floor stops the model at the second; what the confidence check shows at
+    that bar does not change."""
+    tokens = engine.tokenize(prompt)
+    full = engine.generate(GenerationRequest(tokens, max_tokens=24))
+    scores = full.token_scores
+    counted = [k for k, s in enumerate(scores) if full.text[: s.end].strip("\n")]
+    sums = dict(zip(counted, itertools.accumulate(scores[k].logprob for k in counted), strict=True))
+    assert len(sums) >= 4
+    for before, k in itertools.pairwise(counted):
+        if sums[k] == sums[before]:
+            continue
+        floor = (sums[k] + sums[before]) / 2
+        stopped = engine.generate(GenerationRequest(tokens, max_tokens=24, min_logprob=floor))
+        assert stopped.stopped_by == "unlikely" and stopped.generated_tokens == k + 1
+        start = scores[k - 1].end
+        assert stopped.text == full.text[: max(full.text.rfind("\n", 0, start + 1), 0)].rstrip()
+        threshold = math.exp(floor)
+        assert judge(stopped.text, stopped.token_scores, threshold).text == judge(full.text, scores, threshold).text

@@ -26,6 +26,7 @@ class Answer:
     hang: float = 0.0  # seconds of silence before the status line
     body: str = ""  # for error statuses
     llama_events: bool = False  # llama.cpp /infill event format instead of OpenAI's
+    logprobs: list[float] | None = None  # one per piece, sent in OpenAI's legacy format
 
 
 @dataclass
@@ -99,6 +100,9 @@ def _handler(state: FakeState):
                     else:
                         event = {"choices": [{"text": piece, "index": 0,
                                               "finish_reason": answer.finish if last else None}]}
+                        if answer.logprobs is not None:
+                            event["choices"][0]["logprobs"] = {"tokens": [piece],
+                                                               "token_logprobs": [answer.logprobs[i]]}
                     self._chunk(f"data: {json.dumps(event)}\n\n".encode())
                     state.events_sent += 1
                 final = ({"content": "", "stop": True, "stop_type": answer.finish} if answer.llama_events

@@ -1,5 +1,6 @@
 """Per-token log-probabilities from remote servers, for a completion's confidence: the formats
-servers send them in, a server that sends none, and one that refuses to."""
+servers send them in, a server that sends none, one that refuses to, and the probability floor
+that ends a stream nothing more of could be shown."""
 
 from __future__ import annotations
 
@@ -64,3 +65,18 @@ def test_a_server_that_refuses_logprobs_is_asked_without_them():
         assert bodies[-2].get("logprobs") == 1 and "logprobs" not in bodies[-1]
         engine.generate(fim_request(engine))
         assert "logprobs" not in fake.state.requests[-1]["body"]
+
+
+def test_under_the_probability_floor_the_stream_is_hung_up_and_cut_to_whole_lines():
+    pieces = ["x = 1", "\n", "y = 2", "\n", "z", " = 3", "\n", "w = 4"]
+    with fake_server() as fake:
+        logprobs = [-0.1, -0.1, -0.2, -0.1, -3.0, -0.1, -0.1, -0.1]
+        fake.state.default = Answer(pieces=pieces, logprobs=logprobs, delay=0.05)
+        engine = connect(fake.url + "/v1/")
+        result = engine.generate(fim_request(engine, min_logprob=-2.0))
+        assert result.stopped_by == "unlikely" and result.text == "x = 1\ny = 2"
+        assert result.token_scores == [TokenScore(5, -0.1), TokenScore(6, -0.1), TokenScore(11, -0.2)]
+        assert fake.state.hung_up.wait(5) and fake.state.events_sent < len(pieces)
+        # No floor: the whole stream.
+        result = engine.generate(fim_request(engine))
+        assert result.text == "".join(pieces) and result.stopped_by == "eos"
