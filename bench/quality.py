@@ -27,11 +27,14 @@ shown) and the precision among shown suggestions: exact match, and edit similari
 `--plot PNG` draws precision against coverage; `--calibrate` picks the threshold with the
 best exact precision that still shows at least CALIBRATION_MIN_COVERAGE of cursors and writes
 it to models/calibration.json for the model's file name (calibrate on one seed, report on
-another: the cursors differ).
+another: the cursors differ). `--min-confidence BAR` (or `calibrated`) runs the server's own check
+instead, as a user gets it: the model then also stops at the token that takes a suggestion under
+the bar (GenerationRequest.min_logprob), which the replay cannot see; it drops some fragments that
+post-processing or the syntax check would have cut back to a start above the bar.
 
 Usage: python bench/quality.py [--n 150] [--seed 0] [--models embedded,random]
                                [--context on,off] [--model-path GGUF] [--json OUT.json]
-                               [--plot OUT.png] [--calibrate]
+                               [--plot OUT.png] [--calibrate] [--min-confidence BAR|calibrated]
        infill bench quality [same flags]
 """
 

@@ -125,3 +125,12 @@ def test_the_benchmark_replays_the_check_and_calibrates():
     # A weak model is held to the highest bar that still shows suggestions at 25% of cursors:
     # its wrong ones have probability 0.09, so at most that (its right one alone is 1/7).
     assert 0.05 <= quality.calibrate(weak) <= 0.09
+
+
+def test_the_benchmark_can_run_the_servers_own_check_but_not_calibrate_on_it(capsys):
+    assert quality.server_bar("calibrated") is None and quality.server_bar("0.01") == 0.01
+    with pytest.raises(SystemExit):
+        quality.main(["--min-confidence", "0.01", "--calibrate"])
+    with pytest.raises(SystemExit):
+        quality.main(["--min-confidence", "sure"])
+    assert "--min-confidence" in capsys.readouterr().err
