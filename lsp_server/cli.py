@@ -132,8 +132,10 @@ def cmd_complete(args: argparse.Namespace) -> int:
     index = _context_index(path, args.root, args.no_context)
     context = CrossFileContext(lambda: index) if index is not None else None
     service = CompletionService(host, lambda: settings, context)
-    # Asked for (explicit): no deadline, nothing learnt by the latency budget (a one-shot run).
-    request = CompletionRequest(path.resolve().as_uri(), text, cursor, path=path.resolve(), explicit=True)
+    # Asked for (explicit): no deadline, nothing learnt by the latency budget (a one-shot run);
+    # whole: what the model wrote is reported below even when it is not shown.
+    uri = path.resolve().as_uri()
+    request = CompletionRequest(uri, text, cursor, path=path.resolve(), explicit=True, whole=True)
     outcome = asyncio.run(service.complete(request))
     worker.shutdown()
     if index is not None:

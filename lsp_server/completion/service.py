@@ -68,6 +68,10 @@ class CompletionRequest:
     # The user asked (LSP trigger kind Invoked; VS Code when cycling with Alt+]): every candidate
     # (completion.candidates). As they type, the first one alone comes back, and fast.
     explicit: bool = False
+    # Decode the whole completion, past where it falls under the confidence bar, which the
+    # editor's requests stop at: for `infill complete` and the doctor, which report what the
+    # model wrote and how sure it was when nothing is shown.
+    whole: bool = False
 
 
 @dataclass
@@ -412,7 +416,7 @@ class CompletionService:
                 # Tokens of the known first suggestion: the others are held to about its length.
                 known_first_tokens=None if known is None else len(engine.tokenize(known[0] if known else "")),
                 # What falls under the confidence check's bar is cut anyway: the engine stops there.
-                min_logprob=logprob_floor(held_to(built.threshold, finished_line)),
+                min_logprob=None if request.whole else logprob_floor(held_to(built.threshold, finished_line)),
             )
 
         try:

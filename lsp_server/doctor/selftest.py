@@ -75,8 +75,10 @@ async def run_cases(host: EngineHost, settings: Settings) -> list[CompletionOutc
         line = case.prefix.count("\n")
         cursor = cursor_from_lsp(text, line, len(case.prefix) - case.prefix.rfind("\n") - 1)
         assert cursor is not None  # the cases are ASCII and the cursor is inside them
-        # Explicit: the answer must not depend on how busy the machine is (no deadline).
-        request = CompletionRequest(f"{URI_BASE}/{run}/{number}", text, cursor, case.language_id, explicit=True)
+        # Explicit: the answer must not depend on how busy the machine is (no deadline). Whole:
+        # what the model wrote is judged even when the confidence check hides it.
+        uri = f"{URI_BASE}/{run}/{number}"
+        request = CompletionRequest(uri, text, cursor, case.language_id, explicit=True, whole=True)
         outcomes.append(await service.complete(request))
     return outcomes
 
