@@ -365,8 +365,11 @@ class CompletionService:
             threshold = options.min_confidence
             built.threshold = calibrated_threshold(model_name(engine)) if threshold is None else threshold
             counter, tokenize = self._caches_for(engine)
-            # Each extra candidate needs room of its own for its tokens in the context.
-            budget = min(step.prompt_budget_tokens, max(room // 2, room - (wanted - 1) * max_tokens))
+            # Each extra candidate needs room of its own for its tokens in the context. Not when the
+            # first is known (Alt+] after typing showed it): the prompt is then the typed request's,
+            # whose KV cache llama.cpp still holds, and the others share the room it left.
+            extra = 0 if known is not None else wanted - 1
+            budget = min(step.prompt_budget_tokens, max(room // 2, room - extra * max_tokens))
             with_context = self.context is not None and settings.context.enabled and request.path is not None
             context_budget = step.context_tokens(context_share(budget, settings.context)) if with_context else 0
             built.context_budget = context_budget

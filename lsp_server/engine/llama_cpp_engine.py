@@ -223,11 +223,11 @@ class LlamaCppEngine:
         first (greedy) candidate is done, the others get a few more tokens to finish: one that
         needs more is dropped rather than shown cut off, so the others never keep the user
         waiting long after the best one is ready."""
-        limit = min(request.max_tokens, max(1, (self.n_ctx - len(prompt) - 1) // count))
         # With the greedy candidate known (request.known_first_tokens), its sequence is left
         # out: the others decode in a smaller batch, with the deadline its length sets.
         skip = 1 if request.known_first_tokens is not None else 0
         sequences = count - skip
+        limit = min(request.max_tokens, max(1, (self.n_ctx - len(prompt) - 1) // sequences))
         streams = [_Stream(self, request, prompt, limit) for _ in range(sequences)]
         if request.known_first_tokens is not None:
             for stream in streams:

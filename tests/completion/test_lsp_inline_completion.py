@@ -360,6 +360,25 @@ async def test_candidates_are_distinct_items_when_the_user_asks(tmp_path):
         assert stats["reason"] == "model" and list(stats["texts"]) == texts
 
 
+async def test_alt_bracket_after_a_typed_suggestion_keeps_its_prompt(tmp_path):
+    """A file longer than the embedded model's context: the typed request's prompt fills it.
+    Alt+] at that cursor decodes the two others from the same prompt (llama.cpp still holds its
+    KV cache), not from a shorter one that leaves each candidate room for maxTokens."""
+    uri = (tmp_path / "long.py").as_uri()
+    helpers = "".join(f"def helper_{i}(value):\n    return value * {i} + {i}\n\n\n" for i in range(60))
+    text = helpers + SOURCE
+    line = text.splitlines().index("    return ")
+    async with lsp_session({"completion": {"candidates": 3, "minConfidence": 0, "latencyTargetMs": 0}}, tmp_path) as s:
+        s.open(uri, text)
+        assert (await s.complete(uri, line, 11)).items
+        typed = await s.last_completion()
+        assert typed["promptTokens"] > 350  # of a 512-token context
+        asked = await invoke(s, uri, line, 11)
+        again = await s.last_completion()
+        assert again["reason"] == "model" and asked.items
+        assert again["promptTokens"] == typed["promptTokens"]
+
+
 async def test_after_tab_the_next_suggestion_comes_from_the_prefetch(tmp_path):
     """While a suggestion is shown, the server computes what follows its acceptance; the request
     after Tab is answered from that, without running the model."""
