@@ -10,6 +10,10 @@ passed `tokenize`, which must use special=False, so text such as "<file_sep>" in
 never become a control token. The snippets of one file go under one header, in the file's
 order, separated by a blank line; the file with the most useful snippet is placed last, nearest
 the cursor.
+
+The context changes as you type (once per word), and llama.cpp can reuse its cache of a prompt
+only up to the first token that differs. So the files the last context showed with the same
+snippets keep their places at its front, in its order; the others follow, the most useful last.
 """
 
 from __future__ import annotations
@@ -29,14 +33,16 @@ def render_context(
     repo_name: str,
     roots: Sequence[Path] = (),
     language: str = "",
+    previous: Sequence[ContextFile] = (),
 ) -> list[int]:
     """Token ids to put in front of a FIM prompt with `engine.fim.prepend_context`.
 
     `snippets` come most useful first (as `ContextRetriever.gather` returns them). `current_path` is the
     current file's path relative to the workspace (shown in repository format); `roots` make
-    the snippets' paths relative; `language` picks the comment syntax of the plain format.
+    the snippets' paths relative; `language` picks the comment syntax of the plain format;
+    `previous` is the last context's `context_files`.
     """
-    files = _by_file(snippets)
+    files = context_files(snippets, previous)
     if fim.file_sep >= 0:
         tokens: list[int] = []
         if fim.repo_name >= 0:
@@ -59,13 +65,24 @@ def render_context(
     return tokenize("".join(parts))
 
 
-def _by_file(snippets: list[Snippet]) -> list[tuple[Path, list[str]]]:
-    """(path, texts) per file, the file of the most useful snippet last; a file's snippets in
-    their order in the file (shown with one blank line between them)."""
-    files: dict[Path, list[Snippet]] = {}
+# A file of the context: its path and the texts of its snippets, in the file's order.
+ContextFile = tuple[Path, list[str]]
+
+
+def context_files(snippets: Sequence[Snippet], previous: Sequence[ContextFile] = ()) -> list[ContextFile]:
+    """The files in the order the prompt shows them: first those `previous` showed with the same
+    snippets, in its order (their tokens, and llama.cpp's cache of them, stay as they were), then
+    the others from the least useful file to the most useful one, which is always last. A file's
+    snippets come in their order in the file (shown with one blank line between them)."""
+    grouped: dict[Path, list[Snippet]] = {}
     for snippet in snippets:
-        files.setdefault(snippet.path, []).append(snippet)
-    return [
+        grouped.setdefault(snippet.path, []).append(snippet)
+    by_use = [
         (path, [s.text.strip("\n") for s in sorted(pieces, key=lambda s: (s.start_line, s.end_line))])
-        for path, pieces in reversed(files.items())
+        for path, pieces in reversed(grouped.items())
     ]
+    if not by_use:
+        return []
+    most_useful = by_use[-1]
+    kept = [file for file in previous if file in by_use and file != most_useful]
+    return kept + [file for file in by_use if file not in kept]

@@ -25,7 +25,7 @@ from ..index import WorkspaceIndex
 from ..prompts.fim import FimTokens
 from ..prompts.token_cache import RecentTokenizations
 from .gather import LINES_BEFORE, ContextResult, ContextRetriever
-from .prompt import render_context
+from .prompt import ContextFile, context_files, render_context
 from .recent import RecentEdits
 from .snippets import relative_path
 
@@ -42,6 +42,7 @@ class CrossFileContext:
         self._retriever: ContextRetriever | None = None
         self._last: tuple[tuple, list[int], ContextResult] | None = None  # (key, tokens, result)
         self._tokens_memo: tuple[object, RecentTokenizations] | None = None  # snippet texts -> ids
+        self._shown: list[ContextFile] = []  # the files of the last context rendered, in order
 
     def _retriever_for(self, index: WorkspaceIndex) -> ContextRetriever:
         if self._retriever is None or self._retriever.index is not index:
@@ -110,9 +111,12 @@ class CrossFileContext:
         tokenize = self._memo_for(tokenize)
         snippets = list(result.snippets)
         while snippets:
-            tokens = render_context(snippets, fim, tokenize, relative_path(path, roots), repo, roots, language)
+            tokens = render_context(
+                snippets, fim, tokenize, relative_path(path, roots), repo, roots, language, self._shown
+            )
             if len(tokens) <= budget_tokens:
                 result.snippets = snippets
+                self._shown = context_files(snippets, self._shown)
                 return tokens, result
             snippets.pop()  # the estimate was short: leave out the least useful snippet
         result.snippets = []

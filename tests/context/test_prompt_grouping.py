@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsp_server.context import Snippet, render_context
+from lsp_server.context.prompt import context_files
 from lsp_server.prompts.fim import FimTokens
 
 ROOT = Path("/ws")
@@ -47,3 +48,25 @@ def test_comment_headed_format_groups_by_file_too():
         "# path: lib/shapes.py\nclass Shape: ...\n\ndef area(shape):\n    return 0\n\n"
         "# path: app/main.py\n"
     )
+
+
+def test_files_the_last_context_showed_unchanged_keep_their_places_at_the_front():
+    """The context changes as you type: llama.cpp reuses its cache of the prompt only up to the
+    first token that differs, so what stays comes first, in the same order."""
+    last = context_files(SNIPPETS)
+    assert [path.name for path, _ in last] == ["util.py", "shapes.py"]
+    models = Snippet(ROOT / "lib/models.py", 9, 9, "class Model: ...", "definition", 4.0, "python")
+    # A new most useful snippet: util.py and shapes.py stay first, models.py comes last.
+    again = context_files([models, *SNIPPETS], last)
+    assert [path.name for path, _ in again] == ["util.py", "shapes.py", "models.py"]
+    assert again[:2] == last
+    # shapes.py shows one snippet less: it changed, so it follows what did not.
+    changed = context_files([models, SNIPPETS[1], SNIPPETS[0]], again)
+    assert [path.name for path, _ in changed] == ["util.py", "shapes.py", "models.py"]
+    assert changed[1][1] == ["def area(shape):\n    return 0"]
+    # The most useful file is always last, even when it was shown before in another place.
+    top = context_files([SNIPPETS[1], models], again)
+    assert [path.name for path, _ in top] == ["models.py", "util.py"]
+    # Rendering follows the same order.
+    text = detokenize(render_context([models, *SNIPPETS], STARCODER, tokenize, "a.py", "repo", [ROOT], previous=last))
+    assert text.index("lib/util.py") < text.index("lib/shapes.py") < text.index("lib/models.py")

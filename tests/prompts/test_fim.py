@@ -1,9 +1,11 @@
 """FIM prompt building: token ids per family, budget trimming, special-token safety."""
 
+import re
+
 import pytest
 
 from lsp_server.engine.base import EngineError, SpecialTokens
-from lsp_server.prompts.fim import TEMPLATES, build_fim_prompt, resolve_fim_tokens
+from lsp_server.prompts.fim import TEMPLATES, build_fim_prompt, cursor_line_cost, resolve_fim_tokens
 
 
 class FakeEngine:
@@ -121,3 +123,30 @@ def test_trimmed_prefix_starts_after_a_blank_line_and_stays_there_while_typing()
         assert not prompt.prefix_text.startswith("\n") and prefix[: -len(prompt.prefix_text)].endswith("\n\n")
         starts.add(prompt.prefix_text.split("\n", 1)[0])
     assert len(starts) <= 3  # the start moved a few times, not once per keystroke
+
+
+def test_a_cursor_line_whose_token_count_drops_does_not_move_the_prompts_start():
+    """Typing a letter can merge tokens. A tokenizer that does so (a word is a token per two
+    letters, but `yabc` is one), with the budget at every place of a line's edge: the prompt's
+    first line may move down as the line grows, never back up."""
+    fim = resolve_fim_tokens(family_engine("starcoder"), "starcoder")
+
+    def tokenize(text: str) -> list[int]:
+        pieces = re.findall(r" +|[a-z]+|.", text, re.S)
+        counts = [1 if piece == "yabc" else (len(piece) + 1) // 2 for piece in pieces]
+        return [1000 + n for n, count in enumerate(counts) for _ in range(count)]
+
+    body = "".join(f"x{i} = {i}\n" for i in range(40))
+    for budget in range(100, 140):  # every position of the edge within a line
+        starts = []
+        for line in ("    ya", "    yab", "    yabc"):  # 2, 3, then 2 tokens
+            prompt = build_fim_prompt(tokenize, fim, body + line, "", budget_tokens=budget)
+            starts.append(body.index(prompt.prefix_text.split("\n", 1)[0] + "\n"))
+        assert starts == sorted(starts), budget  # it may move down, never back up
+
+
+def test_the_cursor_line_counts_at_least_what_its_characters_could_take():
+    count = lambda line: 1  # noqa: E731
+    assert cursor_line_cost("", count) == 4
+    assert cursor_line_cost("x" * 30, count) == 14
+    assert cursor_line_cost("x" * 30, lambda line: 40) == 40
