@@ -176,6 +176,8 @@ async def run(args, options: dict, invoked: bool = False, cycle: bool = False) -
     cuts = 0  # model runs stopped by their deadline (completion/deadline.py)
     model_times: list[float] = []  # end-to-end times of the requests the model answered
     items: list[int] = []  # suggestions per answer
+    decoded: list[int] = []  # prompt tokens the engine decoded (not found in its cache), per model run
+    cached = 0  # prompt tokens found in the cache, in all (0: an engine that does not say)
     cycled: list[tuple[float, float]] = []  # (typed request, Alt+] after it) at the same cursor
     for i in targets:
         full = typed_lines[i]
@@ -192,6 +194,8 @@ async def run(args, options: dict, invoked: bool = False, cycle: bool = False) -
             if stats["reason"] in ("model", "empty"):
                 context_ms.append(stats["contextMs"])
                 prompt_ms.append(stats["promptMs"])
+                decoded.append(stats["promptTokens"] - stats["promptTokensCached"])
+                cached += stats["promptTokensCached"]
                 steps.append(as_dict(stats["budgetStep"])["step"])
                 cuts += bool(stats.get("deadlineCut"))
                 model_times.append(end_to_end[-1])
@@ -217,6 +221,7 @@ async def run(args, options: dict, invoked: bool = False, cycle: bool = False) -
         "deadline_cuts": cuts,
         "model_times": model_times,
         "item_counts": items,
+        "decoded": decoded if cached else [],
         "cycled": cycled,
     }
 
@@ -300,6 +305,13 @@ def print_table(title: str, results: dict) -> None:
         )
     if results["tps"]:
         print(f"{'engine tokens/s (mean)':<32}{statistics.mean(results['tps']):>10.1f}")
+    if results["decoded"]:
+        # The rest of each prompt was in llama.cpp's cache from the request before.
+        decoded = results["decoded"]
+        print(
+            f"{'prompt tokens decoded (mean)':<32}{statistics.mean(decoded):>10.1f}"
+            f"   ({sum(d > 100 for d in decoded)} model runs decoded more than 100)"
+        )
 
 
 def p(values: list[float], q: float) -> str:

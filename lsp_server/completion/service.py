@@ -83,6 +83,7 @@ class CompletionOutcome:
     engine_ms: float = 0.0
     prompt_ms: float = 0.0
     prompt_tokens: int = 0
+    prompt_tokens_cached: int = 0  # of them, found in the engine's cache (not decoded again)
     context_ms: float = 0.0  # gathering cross-file context (part of prompt_ms)
     context_tokens: int = 0
     context_snippets: list[str] = field(default_factory=list)  # "path:first-last (kind)"
@@ -116,6 +117,7 @@ class CompletionOutcome:
             "promptMs": round(self.prompt_ms, 3),
             "overheadMs": round(self.overhead_ms, 3),
             "promptTokens": self.prompt_tokens,
+            "promptTokensCached": self.prompt_tokens_cached,
             "contextMs": round(self.context_ms, 3),
             "contextTokens": self.context_tokens,
             "contextSnippets": self.context_snippets,
@@ -438,6 +440,7 @@ class CompletionService:
             engine_ms=result.total_seconds * 1000,
             prompt_ms=built.ms,
             prompt_tokens=result.prompt_tokens,
+            prompt_tokens_cached=result.cached_prompt_tokens,
             generated_tokens=result.generated_tokens + sum(a.generated_tokens for a in result.alternatives),
             tokens_per_second=result.tokens_per_second,
             prompt_token_ids=prompt.tokens if prompt is not None else [],

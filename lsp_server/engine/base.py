@@ -124,6 +124,9 @@ class GenerationResult:
     # The other candidates when the request asked for more than one, most probable first; each
     # with its own text, stop reason and token scores (timings are the whole run's).
     alternatives: list[GenerationResult] = field(default_factory=list)
+    # Prompt tokens the engine found in its cache from the previous request, not decoded again
+    # (0 when it does not say: a remote server).
+    cached_prompt_tokens: int = 0
 
     @property
     def tokens_per_second(self) -> float:

@@ -196,7 +196,8 @@ class LlamaCppEngine:
         stream = _Stream(self, request, prompt, min(request.max_tokens, room - 1))
         # The prompt first, in steps that a stop flag can cut short (llama_cpp_parallel.prefill).
         chunk = BACKGROUND_PREFILL_CHUNK if request.background else PREFILL_CHUNK
-        if not prefill(self._llm, prompt, request.should_stop, chunk):
+        cached = prefill(self._llm, prompt, request.should_stop, chunk)
+        if cached is None:
             return GenerationResult("", len(prompt), 0, "cancelled", 0.0, time.perf_counter() - started)
         prefill_seconds = 0.0
         for token in self._llm.generate(prompt, temp=0.0, top_k=1, repeat_penalty=1.0, reset=True):
@@ -207,7 +208,7 @@ class LlamaCppEngine:
                 break
             if not stream.take(token, functools.partial(self._logprob, token)):
                 break
-        return stream.result(prefill_seconds, time.perf_counter() - started)
+        return stream.result(prefill_seconds, time.perf_counter() - started, cached)
 
     def _parallel_ready(self, count: int) -> bool:
         """Whether this context decodes `count` sequences at once (made so on first need)."""
@@ -256,10 +257,11 @@ class LlamaCppEngine:
                 stream.stopped_by = "cancelled"
         # Candidates that never got a first token (fewer usable tokens than asked) are dropped,
         # and so are those cut off by the first one's deadline.
-        results = [s.result(run.prefill_seconds, total) for s in streams]
+        results = [s.result(run.prefill_seconds, total, run.cached_prompt_tokens) for s in streams]
         if skip:  # the greedy one is the caller's: an empty result, every decoded one an alternative
             stopped_by: StopReason = "cancelled" if run.cancelled else "complete"
             first = GenerationResult("", len(prompt), 0, stopped_by, run.prefill_seconds, total, token_scores=[])
+            first.cached_prompt_tokens = run.cached_prompt_tokens
             others = list(zip(results, streams, strict=True))
         else:
             first, others = results[0], list(zip(results[1:], streams[1:], strict=True))

@@ -48,6 +48,7 @@ class ParallelRun:
     prefill_seconds: float
     cancelled: bool
     steps: int  # batched decode steps after the prompt
+    cached_prompt_tokens: int = 0  # of the prompt, found in the cache
 
 
 def enable_parallel_sequences(llm: Any, n_seq: int) -> bool:
@@ -94,7 +95,8 @@ def decode_parallel(
     try:
         for seq in range(1, count):  # left over only if a previous run failed half-way
             memory.kv_cache_seq_rm(seq, -1, -1)
-        if not prefill(llm, prompt, should_stop, chunk):
+        cached = prefill(llm, prompt, should_stop, chunk)
+        if cached is None:
             return ParallelRun(time.perf_counter() - started, True, 0)
         prefill_seconds = time.perf_counter() - started
         n_vocab = llm.n_vocab()
@@ -102,7 +104,7 @@ def decode_parallel(
         first_logprobs = _log_softmax(logits[None, :])[0]
         firsts = first_tokens(first_logprobs, count)[:count]
         if should_stop():
-            return ParallelRun(prefill_seconds, True, 0)
+            return ParallelRun(prefill_seconds, True, 0, cached)
         for seq in range(1, len(firsts)):
             memory.kv_cache_seq_cp(0, seq, -1, -1)
         # (candidate, last token) of the candidates still going
@@ -110,7 +112,7 @@ def decode_parallel(
         position, steps = len(prompt), 0
         while live and steps < max_steps - 1:
             if should_stop():
-                return ParallelRun(prefill_seconds, True, steps)
+                return ParallelRun(prefill_seconds, True, steps, cached)
             _decode_step(llm, [(seq, token, position) for seq, token in live])
             rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(live), n_vocab))
             chosen = rows.argmax(axis=1)
@@ -123,16 +125,16 @@ def decode_parallel(
             live = following
             position += 1
             steps += 1
-        return ParallelRun(prefill_seconds, False, steps)
+        return ParallelRun(prefill_seconds, False, steps, cached)
     finally:
         _keep_only_the_prompt(llm, count)
 
 
-def prefill(llm: Any, prompt: list[int], should_stop: Callable[[], bool], chunk: int = PREFILL_CHUNK) -> bool:
+def prefill(llm: Any, prompt: list[int], should_stop: Callable[[], bool], chunk: int = PREFILL_CHUNK) -> int | None:
     """Sequence 0 holds the prompt, with logits for its last token: the part it shares with
     what the cache holds is kept (as Llama.generate does), the rest decoded `chunk` tokens at
-    a time, `should_stop()` asked before each. False when it said stop: the cache then holds
-    the prompt's start, still of use to the next prompt that shares it.
+    a time, `should_stop()` asked before each. Returns the tokens kept; None when it said
+    stop: the cache then holds the prompt's start, still of use to the next prompt sharing it.
 
     Llama.generate afterwards finds the whole prompt cached with its logits fresh, and samples
     at once (its "full prompt already cached" path)."""
@@ -148,9 +150,9 @@ def prefill(llm: Any, prompt: list[int], should_stop: Callable[[], bool], chunk:
     rest = prompt[common:]
     for start in range(0, len(rest), chunk):
         if should_stop():
-            return False
+            return None
         llm.eval(rest[start : start + chunk])
-    return True
+    return common
 
 
 def _decode_step(llm: Any, items: list[tuple[int, int, int]]) -> None:

@@ -191,7 +191,7 @@ class OnnxEngine:
         except BaseException:
             self._generator, self._cached = None, []
             raise
-        return completion.result(prefill_seconds, time.perf_counter() - started)
+        return completion.result(prefill_seconds, time.perf_counter() - started, self.reused_tokens)
 
     def _prefill(self, prompt: list[int]) -> int:
         """Bring the cache to the prompt: keep the prefix it shares with what is cached, rewind

@@ -71,7 +71,7 @@ class TokenStream:
             return False
         return len(self.tokens) < self._max_tokens
 
-    def result(self, prefill_seconds: float, total_seconds: float) -> GenerationResult:
+    def result(self, prefill_seconds: float, total_seconds: float, cached_prompt_tokens: int = 0) -> GenerationResult:
         return GenerationResult(
             text=self.text,
             prompt_tokens=self._prompt_tokens,
@@ -80,6 +80,7 @@ class TokenStream:
             prefill_seconds=prefill_seconds,
             total_seconds=total_seconds,
             token_scores=self.scores,
+            cached_prompt_tokens=cached_prompt_tokens,
         )
 
 

@@ -377,6 +377,17 @@ async def test_alt_bracket_after_a_typed_suggestion_keeps_its_prompt(tmp_path):
         again = await s.last_completion()
         assert again["reason"] == "model" and asked.items
         assert again["promptTokens"] == typed["promptTokens"]
+        # One more letter typed: the prompt's start is still in llama.cpp's cache.
+        s.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text.replace("    return \n", "    return v\n", 1))],
+            )
+        )
+        await s.complete(uri, line, 12)
+        letter = await s.last_completion()
+        assert letter["reason"] in ("model", "empty")
+        assert letter["promptTokens"] - 8 <= letter["promptTokensCached"] < letter["promptTokens"]
 
 
 async def test_after_tab_the_next_suggestion_comes_from_the_prefetch(tmp_path):

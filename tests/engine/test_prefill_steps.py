@@ -32,7 +32,7 @@ class RecordingLlama:
 
 def test_a_completion_decodes_its_prompt_in_64_token_steps():
     llama = RecordingLlama()
-    assert prefill(llama, list(range(150)), lambda: False)
+    assert prefill(llama, list(range(150)), lambda: False) == 0  # nothing was cached
     assert llama.batches == [PREFILL_CHUNK, PREFILL_CHUNK, 150 - 2 * PREFILL_CHUNK]
 
 
@@ -44,13 +44,13 @@ def test_background_work_decodes_in_small_steps_and_stops_between_two():
         asked.append(1)
         return len(asked) > 3  # a completion starts waiting after three steps
 
-    assert not prefill(llama, list(range(150)), should_stop, BACKGROUND_PREFILL_CHUNK)
+    assert prefill(llama, list(range(150)), should_stop, BACKGROUND_PREFILL_CHUNK) is None
     assert llama.batches == [BACKGROUND_PREFILL_CHUNK] * 3
 
 
 def test_a_stop_before_the_first_step_decodes_nothing():
     llama = RecordingLlama()
-    assert not prefill(llama, list(range(150)), lambda: True)
+    assert prefill(llama, list(range(150)), lambda: True) is None
     assert llama.batches == []
 
 
@@ -64,3 +64,18 @@ def test_background_decoding_writes_the_same_completion():
     finally:
         engine.close()
     assert second.text == first.text and second.generated_tokens == first.generated_tokens
+
+
+def test_the_result_says_how_much_of_the_prompt_came_from_the_cache():
+    engine = LlamaCppEngine(str(EMBEDDED_MODEL), n_ctx=512, n_threads=1)
+    try:
+        prompt = engine.tokenize("def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return")
+        assert engine.generate(GenerationRequest(prompt, max_tokens=4)).cached_prompt_tokens == 0
+        longer = prompt + engine.tokenize(" a")
+        assert engine.generate(GenerationRequest(longer, max_tokens=4)).cached_prompt_tokens == len(prompt)
+        # Candidates: the first request rebuilds the context for three sequences (nothing kept).
+        engine.generate(GenerationRequest(longer, max_tokens=4, candidates=3))
+        again = engine.generate(GenerationRequest(longer, max_tokens=4, candidates=3))
+        assert again.cached_prompt_tokens == len(longer) - 1  # the last one is decoded for its logits
+    finally:
+        engine.close()
