@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -119,10 +120,17 @@ def _handler(state: FakeState):
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A client that hung up mid-stream (a cancelled or cut completion): expected, not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeServer:
     def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.state = FakeState()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.state))
+        self._server = _QuietServer(("127.0.0.1", port), _handler(self.state))
         self._server.daemon_threads = True
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
