@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 from lsp_server.context import ContextRetriever
+from lsp_server.context.gather import ContextResult
 from lsp_server.index import WorkspaceIndex
 
 FILES = {
@@ -98,15 +99,21 @@ def indexed_workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
     return index
 
 
-def candidate_scores(tmp_path: Path, files: dict[str, str], current: str) -> dict[str, float]:
-    """The score of each definition that gathering considers with the cursor at the end of
-    `files[current]`, in a workspace of `files` (budget 300, time enough for every step)."""
+def gathered(tmp_path: Path, files: dict[str, str], current: str, budget: int, **options) -> ContextResult:
+    """What gathering gives with the cursor at the end of `files[current]`, in a workspace of
+    `files` (time enough for every step; `options` go to `ContextRetriever.gather`)."""
     index = indexed_workspace(tmp_path, files)
     text = files[current]
     try:
-        result = ContextRetriever(index).gather(
-            index.roots[0] / current, text, len(text), 300, count_tokens, time_budget_ms=1000, keep_candidates=True
+        return ContextRetriever(index).gather(
+            index.roots[0] / current, text, len(text), budget, count_tokens, time_budget_ms=1000, **options
         )
     finally:
         index.close()
+
+
+def candidate_scores(tmp_path: Path, files: dict[str, str], current: str) -> dict[str, float]:
+    """The score of each definition that gathering considers with the cursor at the end of
+    `files[current]`, in a workspace of `files` (budget 300)."""
+    result = gathered(tmp_path, files, current, 300, keep_candidates=True)
     return {s.name: s.score for s in result.considered if s.kind == "definition"}

@@ -3,9 +3,8 @@ enclosing definition's head, names not used yet, predicates where a condition st
 
 from __future__ import annotations
 
-from workspace_fixture import candidate_scores, count_tokens, indexed_workspace
+from workspace_fixture import candidate_scores, gathered
 
-from lsp_server.context import ContextRetriever
 from lsp_server.context.affinity import (
     NO_WORDS,
     NameAffinity,
@@ -123,13 +122,7 @@ def test_the_member_listing_puts_what_is_typed_after_the_dot_first(tmp_path):
     members = "".join(f"    def alpha_{n:02}(self):\n        return {n}\n" for n in range(40))
     library = f"class Big:\n{members}    def zeta_target(self):\n        return 0\n"
     text = "from big import Big\n\ndef run():\n    value = Big()\n    value.zet"
-    index = indexed_workspace(tmp_path, {"big.py": library, "main.py": text})
-    try:
-        result = ContextRetriever(index).gather(
-            index.roots[0] / "main.py", text, len(text), 120, count_tokens, time_budget_ms=1000
-        )
-    finally:
-        index.close()
+    result = gathered(tmp_path, {"big.py": library, "main.py": text}, "main.py", 120)
     listing = result.snippets[0]
     assert listing.kind == "outline" and listing.text.split("\n")[1].strip() == "def zeta_target(self): ..."
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workspace_fixture import candidate_scores, count_tokens, indexed_workspace
+from workspace_fixture import candidate_scores, count_tokens, gathered
 
-from lsp_server.context import ContextRetriever
 from lsp_server.context.ranking import select_snippets
 from lsp_server.context.snippets import Snippet
 
@@ -147,13 +146,7 @@ def test_many_imported_functions_are_all_named_within_a_small_budget(tmp_path):
     imports = ", ".join(f"helper_{n}" for n in range(10))
     calls = "".join(f"    helper_{n}({n})\n" for n in range(10))
     text = f"from lib import {imports}\n\n\ndef main():\n{calls}    return "
-    index = indexed_workspace(tmp_path, {"lib.py": functions, "main.py": text})
-    try:
-        result = ContextRetriever(index).gather(
-            index.roots[0] / "main.py", text, len(text), 300, count_tokens, time_budget_ms=1000
-        )
-    finally:
-        index.close()
+    result = gathered(tmp_path, {"lib.py": functions, "main.py": text}, "main.py", 300)
     shown = "\n".join(s.text for s in result.snippets)
     assert result.tokens <= 300
     assert all(f"def helper_{n}(value, option=None)" in shown for n in range(10))
@@ -163,13 +156,7 @@ def test_a_class_listing_puts_the_members_the_file_uses_first(tmp_path):
     members = "\n".join(f"    def method_{n:02}(self):\n        return {n}\n" for n in range(40))
     filler = "".join(f"    step_{n} = {n}\n" for n in range(20))  # the use is not near the cursor
     text = f"from big import Big\n\ndef run(other):\n    other.method_37()\n{filler}    value = Big()\n    value."
-    index = indexed_workspace(tmp_path, {"big.py": f"class Big:\n{members}", "main.py": text})
-    try:
-        result = ContextRetriever(index).gather(
-            index.roots[0] / "main.py", text, len(text), 120, count_tokens, time_budget_ms=1000
-        )
-    finally:
-        index.close()
+    result = gathered(tmp_path, {"big.py": f"class Big:\n{members}", "main.py": text}, "main.py", 120)
     listing = result.snippets[0]
     assert listing.kind == "outline" and listing.name == "Big"
     assert "def method_37(self): ..." in listing.text  # used in the file, though on another variable
