@@ -260,8 +260,16 @@ class LlamaCppEngine:
         results = [s.result(run.prefill_seconds, total, run.cached_prompt_tokens) for s in streams]
         if skip:  # the greedy one is the caller's: an empty result, every decoded one an alternative
             stopped_by: StopReason = "cancelled" if run.cancelled else "complete"
-            first = GenerationResult("", len(prompt), 0, stopped_by, run.prefill_seconds, total, token_scores=[])
-            first.cached_prompt_tokens = run.cached_prompt_tokens
+            first = GenerationResult(
+                "",
+                len(prompt),
+                0,
+                stopped_by,
+                run.prefill_seconds,
+                total,
+                token_scores=[],
+                cached_prompt_tokens=run.cached_prompt_tokens,
+            )
             others = list(zip(results, streams, strict=True))
         else:
             first, others = results[0], list(zip(results[1:], streams[1:], strict=True))

@@ -101,7 +101,7 @@ def decode_parallel(
         prefill_seconds = time.perf_counter() - started
         n_vocab = llm.n_vocab()
         logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
-        first_logprobs = _log_softmax(logits[None, :])[0]
+        first_logprobs = logits - _log_sum_exp(logits[None, :])[0]
         firsts = first_tokens(first_logprobs, count)[:count]
         if should_stop():
             return ParallelRun(prefill_seconds, True, 0, cached)
@@ -187,10 +187,3 @@ def _log_sum_exp(logits: np.ndarray) -> np.ndarray:
     shifted = logits - top[:, None]
     np.exp(shifted, out=shifted)
     return top + np.log(shifted.sum(axis=1))
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise natural-log probabilities of logits (rows: candidates; columns: the vocabulary)."""
-    top = logits.max(axis=1, keepdims=True)
-    shifted = logits - top
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))

@@ -195,7 +195,7 @@ def _keep_last_lines(text: str, budget: int, count: Callable[[str], int]) -> str
 
 def cursor_line_cost(line: str, count: Callable[[str], int]) -> int:
     """Tokens counted for the cursor's line when the window is fitted: at least what its
-    characters could take as code (3 each, plus a few for indentation). Its real count does
+    characters could take as code (a token per 3 characters, plus 4). Its real count does
     not grow with each letter typed (one can merge two tokens: 1 in 12 keystrokes on the
     latency benchmark), and at the window's edge that flipped the first line in and out, and
     with it llama.cpp's cache of the prompt after it. The bound only grows as the line does."""
