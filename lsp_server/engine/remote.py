@@ -270,13 +270,10 @@ class RemoteEngine:
     def _run(self, path, payload, request, stops, max_tokens, n_prompt, started) -> GenerationResult:
         if payload.get("n", 1) > 1:
             return self._run_candidates(path, payload, request, stops, max_tokens, n_prompt, started)
-        text, generated, first = "", 0, 0.0
-        scores: list[TokenScore] | None = []
-        stopped_by: StopReason = "max_tokens"
+        choice, first = _StreamedChoice(request, stops, max_tokens), 0.0
         # Done, but the server may not know yet: read a few more events, hoping for the
         # end of the stream, so that the connection stays open for the next request.
         finished, extra = False, 0
-        floor = ProbabilityFloor(request.min_logprob)
         events = self.client.stream(path, payload, request.should_stop)
         try:
             for event in events:
@@ -287,98 +284,59 @@ class RemoteEngine:
                     continue
                 # Per streamed token: the stop flag first, then the stop conditions.
                 if request.should_stop():
-                    stopped_by = "cancelled"
+                    choice.stopped_by = "cancelled"
                     break
                 piece, finish = _event_text(event)
                 if piece:
-                    if not generated:
+                    if not choice.generated:
                         first = time.perf_counter() - started
-                    generated += 1
-                    start, known = len(text), len(scores or [])
-                    scores = _add_scores(scores, event, start, piece)
-                    text += piece
-                    hit = _first_stop(text, stops)
-                    if hit is not None:
-                        text, stopped_by = text[:hit], "stop"
-                        scores = scores_before(scores, hit) if scores is not None else None
-                        break
-                    if request.text_is_complete(text):
-                        stopped_by = "complete"
-                        break
-                    cut = _floor_cut(floor, text, start, scores, known)
-                    if cut is not None:  # nothing more could be shown: hang up, the server stops
-                        text, scores, stopped_by = text[:cut], scores_before(scores or [], cut), "unlikely"
-                        break
-                    if generated >= max_tokens:
+                    choice.add(piece, event)
+                    if choice.done:
+                        if choice.stopped_by != "max_tokens":
+                            break  # a stop text, a complete text, under the floor: hang up
                         finished = True
                         continue
                 if finish:
-                    stopped_by = "max_tokens" if finish in ("length", "limit") else "eos"
+                    choice.finish(finish)
                     finished = True
         finally:
             events.close()  # hangs up unless the stream had ended
-        if not generated and stopped_by == "max_tokens" and request.should_stop():
-            stopped_by = "cancelled"  # stopped while waiting to retry
-        return GenerationResult(
-            text, n_prompt, generated, stopped_by, first, time.perf_counter() - started, token_scores=scores
-        )
+        if not choice.generated and choice.stopped_by == "max_tokens" and request.should_stop():
+            choice.stopped_by = "cancelled"  # stopped while waiting to retry
+        return choice.result(n_prompt, first, time.perf_counter() - started)
 
     def _run_candidates(self, path, payload, request, stops, max_tokens, n_prompt, started) -> GenerationResult:
         """A stream of `n` choices, told apart by their index: each one's text, scores and end,
         with the same stop rules as one completion. Choice 0 is the result, the others its
         alternatives. A server that ignores `n` sends choice 0 alone."""
         count = payload["n"]
-        texts, generated = [""] * count, [0] * count
-        scores: list[list[TokenScore] | None] = [[] for _ in range(count)]
-        stopped: list[StopReason] = ["max_tokens"] * count
-        done, first = [False] * count, 0.0
-        floors = [ProbabilityFloor(request.min_logprob) for _ in range(count)]
+        choices = [_StreamedChoice(request, stops, max_tokens) for _ in range(count)]
+        first = 0.0
         events = self.client.stream(path, payload, request.should_stop)
         try:
             for event in events:
                 if request.should_stop():
-                    stopped = ["cancelled"] * count
+                    for choice in choices:
+                        choice.stopped_by = "cancelled"
                     break
-                for choice in event.get("choices") or []:
-                    i = choice.get("index", 0) if isinstance(choice, dict) else count
-                    if not isinstance(i, int) or not 0 <= i < count or done[i]:
+                for item in event.get("choices") or []:
+                    i = item.get("index", 0) if isinstance(item, dict) else count
+                    if not isinstance(i, int) or not 0 <= i < count or choices[i].done:
                         continue
-                    piece, finish = choice.get("text") or "", choice.get("finish_reason")
+                    piece, finish = item.get("text") or "", item.get("finish_reason")
                     if piece:
                         first = first or time.perf_counter() - started
-                        generated[i] += 1
-                        start, known = len(texts[i]), len(scores[i] or [])
-                        scores[i] = _add_scores(scores[i], {"choices": [choice]}, start, piece)
-                        texts[i] += piece
-                        hit = _first_stop(texts[i], stops)
-                        if hit is not None:
-                            texts[i], stopped[i], done[i] = texts[i][:hit], "stop", True
-                            kept = scores[i]
-                            scores[i] = scores_before(kept, hit) if kept is not None else None
-                            continue
-                        if request.text_is_complete(texts[i]):
-                            stopped[i], done[i] = "complete", True
-                            continue
-                        cut = _floor_cut(floors[i], texts[i], start, scores[i], known)
-                        if cut is not None:
-                            texts[i], stopped[i], done[i] = texts[i][:cut], "unlikely", True
-                            scores[i] = scores_before(scores[i] or [], cut)
-                            continue
-                        if generated[i] >= max_tokens:
-                            done[i] = True
+                        choices[i].add(piece, {"choices": [item]})
+                        if choices[i].done:
                             continue
                     if finish:
-                        stopped[i] = "max_tokens" if finish in ("length", "limit") else "eos"
-                        done[i] = True
-                if all(done):
+                        choices[i].finish(finish)
+                if all(choice.done for choice in choices):
                     break
         finally:
             events.close()  # hangs up unless the stream had ended
         total = time.perf_counter() - started
-        results = [
-            GenerationResult(texts[i], n_prompt, generated[i], stopped[i], first, total, token_scores=scores[i])
-            for i in range(count)
-        ]
+        results = [choice.result(n_prompt, first, total) for choice in choices]
         results[0].alternatives = [r for r in results[1:] if r.generated_tokens]
         return results[0]
 
@@ -437,14 +395,57 @@ def _add_scores(scores: list[TokenScore] | None, event: dict, start: int, piece:
     return scores
 
 
-def _floor_cut(
-    floor: ProbabilityFloor, text: str, start: int, scores: list[TokenScore] | None, known: int
-) -> int | None:
-    """Where the probability floor cuts `text` after an event that wrote text[start:] with the
-    scores after the first `known`; None while above it, or when the server sends no scores."""
-    if scores is None:
-        return None
-    return floor.cut(text, start, sum(score.logprob for score in scores[known:]))
+class _StreamedChoice:
+    """One completion as a server streams it: its text, the scores of its tokens (None when the
+    server sends none) and its end, by the rules of one completion (a stop text, the caller's
+    "complete" check, the probability floor, the token limit, the server's finish reason)."""
+
+    def __init__(self, request: GenerationRequest, stops: list[str], max_tokens: int) -> None:
+        self._request, self._stops, self._max_tokens = request, stops, max_tokens
+        self._floor = ProbabilityFloor(request.min_logprob)
+        self.text, self.generated = "", 0
+        self.scores: list[TokenScore] | None = []
+        self.stopped_by: StopReason = "max_tokens"
+        self.done = False
+
+    def add(self, piece: str, event: dict) -> None:
+        """A streamed piece of text and the event that carried it (for its scores)."""
+        self.generated += 1
+        start, known = len(self.text), len(self.scores or [])
+        self.scores = _add_scores(self.scores, event, start, piece)
+        self.text += piece
+        hit = _first_stop(self.text, self._stops)
+        if hit is not None:
+            self._end("stop", hit)
+        elif self._request.text_is_complete(self.text):
+            self._end("complete")
+        elif (cut := self._under_floor(start, known)) is not None:
+            self._end("unlikely", cut)  # nothing more could be shown: the server may stop
+        elif self.generated >= self._max_tokens:
+            self.done = True
+
+    def _under_floor(self, start: int, known: int) -> int | None:
+        """Where the floor cuts the text after the piece at `start` (its scores: those after the
+        first `known`); None while above it, or when the server sends no scores."""
+        if self.scores is None:
+            return None
+        return self._floor.cut(self.text, start, sum(score.logprob for score in self.scores[known:]))
+
+    def finish(self, reason: str) -> None:
+        """The server ended the choice (OpenAI's finish_reason, llama.cpp's stop_type)."""
+        self.stopped_by = "max_tokens" if reason in ("length", "limit") else "eos"
+        self.done = True
+
+    def _end(self, reason: StopReason, cut: int | None = None) -> None:
+        if cut is not None:
+            self.text = self.text[:cut]
+            self.scores = scores_before(self.scores, cut) if self.scores is not None else None
+        self.stopped_by, self.done = reason, True
+
+    def result(self, n_prompt: int, first: float, total: float) -> GenerationResult:
+        return GenerationResult(
+            self.text, n_prompt, self.generated, self.stopped_by, first, total, token_scores=self.scores
+        )
 
 
 def _first_stop(text: str, stops: list[str]) -> int | None:
